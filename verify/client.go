@@ -1,0 +1,459 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/time/rate"
+)
+
+// Errors a query can end with once its retries are spent. All of them are
+// temporary: they say nothing about the name asked for.
+var (
+	ErrTimeout  = errors.New("no answer within the timeout")
+	ErrServFail = errors.New("server failure (SERVFAIL)")
+	ErrRefused  = errors.New("query refused (REFUSED)")
+	ErrRcode    = errors.New("unexpected response code")
+	ErrReferral = errors.New("server answered with a referral, not an answer: is it a recursive resolver?")
+	ErrClosed   = errors.New("client closed")
+)
+
+// ClientConfig tunes the DNS client. Zero values take the defaults noted.
+type ClientConfig struct {
+	Servers []string      // host:port; at least one
+	Timeout time.Duration // one query's timeout; default 2s
+	Retries int           // retries after a timeout, SERVFAIL or REFUSED
+	// QPS caps queries per second over all servers; 0 means no limit.
+	QPS float64
+	// MaxInFlight bounds queries awaiting an answer; default 256.
+	MaxInFlight int
+	// Backoff is the pause before the first retry, doubled for each
+	// further one; default 20ms.
+	Backoff time.Duration
+}
+
+// ClientStats counts what the client sent. Queries includes retries and TCP
+// fall-backs: it is the load the resolvers saw.
+type ClientStats struct {
+	Queries  int64 `json:"queries"`
+	Retries  int64 `json:"retries"`
+	TCP      int64 `json:"tcp"`
+	Timeouts int64 `json:"timeouts"`
+}
+
+// Client sends DNS queries over long-lived UDP sockets, many queries in
+// flight per socket, told apart by message ID and question, the way massdns
+// does: a socket per query (miekg's Client.Exchange) costs a syscall set and
+// a file descriptor each time, which bulk lookups cannot afford.
+type Client struct {
+	cfg      ClientConfig
+	servers  []*upstream
+	limiter  *rate.Limiter
+	inFlight chan struct{}
+	next     atomic.Uint64
+	tcp      *dns.Client
+
+	queries, retries, tcpCount, timeouts atomic.Int64
+
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+type upstream struct {
+	addr  string
+	socks []*udpSocket
+	next  atomic.Uint64
+}
+
+// udpSocket is one connected UDP socket with its table of pending queries.
+type udpSocket struct {
+	conn    *net.UDPConn
+	mu      sync.Mutex
+	pending map[uint16]*call
+	closed  bool
+}
+
+type call struct {
+	name   string
+	qtype  uint16
+	answer chan *dns.Msg // buffered: the reader never blocks on a late waiter
+}
+
+// Answer is a response that matched its question, and the server that sent it.
+type Answer struct {
+	Msg    *dns.Msg
+	Server string
+}
+
+// NewClient opens the UDP sockets. Close releases them.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if len(cfg.Servers) == 0 {
+		return nil, errors.New("no DNS servers configured")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.Retries < 0 {
+		cfg.Retries = 0
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 256
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 20 * time.Millisecond
+	}
+	c := &Client{
+		cfg:      cfg,
+		inFlight: make(chan struct{}, cfg.MaxInFlight),
+		tcp:      &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
+	}
+	if cfg.QPS > 0 {
+		// A burst of 1/50 s of traffic keeps the limiter saturated without
+		// letting a window of a few tens of milliseconds overshoot the rate.
+		burst := max(1, int(cfg.QPS/50))
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.QPS), burst)
+	}
+	// A socket holds at most 65536 IDs; a few sockets per server also spread
+	// the reading over cores.
+	perServer := min(16, max(2, cfg.MaxInFlight/(128*len(cfg.Servers))))
+	for _, s := range cfg.Servers {
+		up := &upstream{addr: s}
+		c.servers = append(c.servers, up)
+		for range perServer {
+			sock, err := c.dial(s)
+			if err != nil {
+				c.Close()
+				return nil, err
+			}
+			up.socks = append(up.socks, sock)
+		}
+	}
+	return c, nil
+}
+
+func (c *Client) dial(server string) (*udpSocket, error) {
+	raddr, err := net.ResolveUDPAddr("udp", server)
+	if err != nil {
+		return nil, fmt.Errorf("resolver address %q: %w", server, err)
+	}
+	conn, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		return nil, fmt.Errorf("resolver %s: %w", server, err)
+	}
+	_ = conn.SetReadBuffer(4 << 20)
+	s := &udpSocket{conn: conn, pending: make(map[uint16]*call)}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		s.read()
+	}()
+	return s, nil
+}
+
+// Close stops the socket readers; queries still waiting fail with ErrClosed.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		for _, up := range c.servers {
+			for _, s := range up.socks {
+				s.mu.Lock()
+				s.closed = true
+				s.mu.Unlock()
+				s.conn.Close()
+			}
+		}
+	})
+	c.wg.Wait()
+	return nil
+}
+
+// Stats reports the queries sent so far.
+func (c *Client) Stats() ClientStats {
+	return ClientStats{
+		Queries:  c.queries.Load(),
+		Retries:  c.retries.Load(),
+		TCP:      c.tcpCount.Load(),
+		Timeouts: c.timeouts.Load(),
+	}
+}
+
+// QueryError is a query that got no usable answer after all its attempts.
+type QueryError struct {
+	Name   string
+	Type   uint16
+	Server string // the last server asked
+	Err    error
+}
+
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("%s %s via %s: %v", strings.TrimSuffix(e.Name, "."), dns.TypeToString[e.Type], e.Server, e.Err)
+}
+
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// Query asks for name and qtype with RD set and EDNS0, and retries after a
+// timeout, SERVFAIL or REFUSED on the next server. NOERROR and NXDOMAIN are
+// final. A truncated UDP answer is asked again over TCP (RFC 7766).
+func (c *Client) Query(ctx context.Context, name string, qtype uint16) (Answer, error) {
+	name = dns.Fqdn(name)
+	start := int(c.next.Add(1))
+	var lastErr error
+	var lastServer string
+	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
+		if attempt > 0 {
+			c.retries.Add(1)
+			if err := sleep(ctx, c.backoff(attempt)); err != nil {
+				return Answer{}, err
+			}
+		}
+		up := c.servers[(start+attempt)%len(c.servers)]
+		lastServer = up.addr
+		msg, err := c.attempt(ctx, up, name, qtype)
+		if err != nil {
+			if ctx.Err() != nil {
+				return Answer{}, ctx.Err()
+			}
+			if errors.Is(err, ErrClosed) {
+				return Answer{}, err
+			}
+			lastErr = err
+			continue
+		}
+		switch msg.Rcode {
+		case dns.RcodeSuccess, dns.RcodeNameError:
+			if msg.Rcode == dns.RcodeSuccess && isReferral(msg) {
+				lastErr = ErrReferral
+				continue
+			}
+			return Answer{Msg: msg, Server: up.addr}, nil
+		case dns.RcodeServerFailure:
+			lastErr = ErrServFail
+		case dns.RcodeRefused:
+			lastErr = ErrRefused
+		default:
+			// FORMERR, NOTIMP and the like will not change on a retry.
+			return Answer{}, &QueryError{Name: name, Type: qtype, Server: up.addr,
+				Err: fmt.Errorf("%w %s", ErrRcode, dns.RcodeToString[msg.Rcode])}
+		}
+	}
+	return Answer{}, &QueryError{Name: name, Type: qtype, Server: lastServer, Err: lastErr}
+}
+
+// isReferral tells a delegation from an empty answer: a server that is not
+// recursive hands out NS records instead of an answer, and taking that for
+// NODATA would report a live domain as having no mail set-up.
+func isReferral(m *dns.Msg) bool {
+	if len(m.Answer) > 0 || m.Authoritative {
+		return false
+	}
+	hasNS := false
+	for _, rr := range m.Ns {
+		switch rr.Header().Rrtype {
+		case dns.TypeSOA:
+			return false
+		case dns.TypeNS:
+			hasNS = true
+		}
+	}
+	return hasNS
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.Backoff << (attempt - 1)
+	d = min(d, time.Second)
+	// Jitter keeps many domains that failed together from retrying in step.
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// acquire takes a rate-limit token and an in-flight slot.
+func (c *Client) acquire(ctx context.Context) error {
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The deadline cannot cover the wait: report it as the
+			// cancellation it will become.
+			return context.DeadlineExceeded
+		}
+	}
+	select {
+	case c.inFlight <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) release() { <-c.inFlight }
+
+func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype uint16) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.RecursionDesired = true
+	m.SetEdns0(1232, false)
+
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	c.queries.Add(1)
+	sock := up.socks[up.next.Add(1)%uint64(len(up.socks))]
+	resp, err := sock.exchange(ctx, m, c.cfg.Timeout)
+	c.release()
+	if errors.Is(err, ErrTimeout) {
+		c.timeouts.Add(1)
+	}
+	if err != nil || !resp.Truncated {
+		return resp, err
+	}
+
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer c.release()
+	c.queries.Add(1)
+	c.tcpCount.Add(1)
+	m.Id = dns.Id()
+	resp, _, err = c.tcp.ExchangeContext(ctx, m, up.addr)
+	if err != nil {
+		return nil, fmt.Errorf("tcp: %w", err)
+	}
+	if !matches(resp, m.Id, name, qtype) {
+		return nil, errors.New("tcp: answer does not match the question")
+	}
+	return resp, nil
+}
+
+func (s *udpSocket) exchange(ctx context.Context, m *dns.Msg, timeout time.Duration) (*dns.Msg, error) {
+	cl := &call{name: m.Question[0].Name, qtype: m.Question[0].Qtype, answer: make(chan *dns.Msg, 1)}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	id := uint16(rand.Uint32())
+	for s.pending[id] != nil {
+		id++
+	}
+	s.pending[id] = cl
+	s.mu.Unlock()
+	m.Id = id
+
+	forget := func() {
+		s.mu.Lock()
+		if s.pending[id] == cl {
+			delete(s.pending, id)
+		}
+		s.mu.Unlock()
+	}
+	buf, err := m.Pack()
+	if err != nil {
+		forget()
+		return nil, fmt.Errorf("pack query: %w", err)
+	}
+	if _, err := s.conn.Write(buf); err != nil {
+		forget()
+		if s.isClosed() {
+			return nil, ErrClosed
+		}
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case resp := <-cl.answer:
+		if resp == nil {
+			return nil, ErrClosed
+		}
+		return resp, nil
+	case <-t.C:
+		forget()
+		return nil, ErrTimeout
+	case <-ctx.Done():
+		forget()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *udpSocket) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// read hands each answer to the query that waits for it. An answer whose ID
+// or question does not match a pending query is dropped: it is late, or
+// forged, and the waiting query times out and retries as if it were lost.
+func (s *udpSocket) read() {
+	buf := make([]byte, 65535)
+	for {
+		n, err := s.conn.Read(buf)
+		if err != nil {
+			if s.isClosed() {
+				s.failPending()
+				return
+			}
+			// ICMP port unreachable and the like: the query will time out.
+			continue
+		}
+		if n < 12 {
+			continue
+		}
+		id := uint16(buf[0])<<8 | uint16(buf[1])
+		s.mu.Lock()
+		cl := s.pending[id]
+		s.mu.Unlock()
+		if cl == nil {
+			continue
+		}
+		resp := new(dns.Msg)
+		if err := resp.Unpack(buf[:n]); err != nil {
+			continue
+		}
+		if !matches(resp, id, cl.name, cl.qtype) {
+			continue
+		}
+		s.mu.Lock()
+		if s.pending[id] == cl {
+			delete(s.pending, id)
+			cl.answer <- resp
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *udpSocket) failPending() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, cl := range s.pending {
+		delete(s.pending, id)
+		close(cl.answer)
+	}
+}
+
+// matches checks what RFC 5452 asks a client to check of an answer.
+func matches(m *dns.Msg, id uint16, name string, qtype uint16) bool {
+	if m == nil || !m.Response || m.Id != id || len(m.Question) != 1 {
+		return false
+	}
+	q := m.Question[0]
+	return q.Qtype == qtype && q.Qclass == dns.ClassINET && strings.EqualFold(q.Name, name)
+}
