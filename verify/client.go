@@ -457,3 +457,20 @@ func matches(m *dns.Msg, id uint16, name string, qtype uint16) bool {
 	q := m.Question[0]
 	return q.Qtype == qtype && q.Qclass == dns.ClassINET && strings.EqualFold(q.Name, name)
 }
+
+// ResolvConf reads the nameservers of a resolv.conf file as host:port
+// addresses: the default when no resolver is given.
+func ResolvConf(path string) ([]string, error) {
+	cc, err := dns.ClientConfigFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read resolvers from %s: %w", path, err)
+	}
+	if len(cc.Servers) == 0 {
+		return nil, fmt.Errorf("%s names no nameserver", path)
+	}
+	out := make([]string, len(cc.Servers))
+	for i, s := range cc.Servers {
+		out[i] = net.JoinHostPort(s, cc.Port)
+	}
+	return out, nil
+}

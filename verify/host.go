@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"math"
 	"net/netip"
 	"strings"
 	"sync"
@@ -129,6 +130,9 @@ func lookupHost(ctx context.Context, client *Client, name string) Host {
 		// under the TLD "1", which does not exist. Asking would only confirm.
 		h.Outcome = NoName
 		h.Reason = "exchange is an IP address, not a host name"
+		// No DNS record stands behind this verdict, so it must not cut
+		// the TTL of the domain's result.
+		h.TTL = math.MaxUint32
 		return h
 	}
 	var aaaa Lookup

@@ -20,15 +20,15 @@ const rulesZone = "../testdata/zones/rules.zone"
 
 var fixedNow = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 
-// newResolver starts a resolver against the given servers, with a short
-// timeout so that tests of silence stay quick.
+// newResolver starts a resolver against the given servers, with a timeout
+// that a loaded machine running -race still meets.
 func newResolver(t testing.TB, cfg verify.Config, servers ...*dnstest.Server) *verify.Resolver {
 	t.Helper()
 	for _, s := range servers {
 		cfg.Servers = append(cfg.Servers, s.Addr())
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = 300 * time.Millisecond
+		cfg.Timeout = 2 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return fixedNow }
@@ -62,7 +62,7 @@ func TestVerifyRules(t *testing.T) {
 	srv.Refuse("refused.mxrules.net")
 	srv.Drop("silent.mxrules.net")
 	srv.Mismatch("forged.mxrules.net")
-	r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{Retries: 1}}, srv)
+	r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{Retries: 1, Timeout: time.Second}}, srv)
 
 	tests := []struct {
 		domain   string
@@ -219,7 +219,7 @@ func TestRetries(t *testing.T) {
 			t.Parallel()
 			srv := dnstest.New(t, rulesZone)
 			tt.fault(srv)
-			r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{Retries: tt.retries, Timeout: 250 * time.Millisecond}}, srv)
+			r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{Retries: tt.retries, Timeout: time.Second}}, srv)
 			domain := "servfail.mxrules.net"
 			if tt.status == verify.NXDomain {
 				domain = "gone.mxrules.net"
