@@ -1,0 +1,127 @@
+package csvio
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mxverify/mxverify/io/rowio"
+)
+
+const writeBufSize = 64 << 10
+
+// table writes records with the quoting rules of encoding/csv and RFC 4180
+// line ends. It does not use csv.Writer because that writer, with CRLF line
+// ends, silently drops a carriage return inside a field and writes a
+// record of one empty field as a blank line, which readers skip: both
+// would change the data between input and output.
+type table struct {
+	bw    *bufio.Writer
+	comma rune
+}
+
+func newTable(w io.Writer, comma rune) (*table, error) {
+	if !validComma(comma) {
+		return nil, fmt.Errorf("csv: invalid field separator %q", comma)
+	}
+	return &table{bw: bufio.NewWriterSize(w, writeBufSize), comma: comma}, nil
+}
+
+// write writes one record. bufio.Writer errors are sticky, so checking the
+// last write is enough.
+func (t *table) write(rec []string) error {
+	for i, f := range rec {
+		if i > 0 {
+			t.bw.WriteRune(t.comma)
+		}
+		if !t.needsQuotes(f) && (f != "" || len(rec) > 1) {
+			t.bw.WriteString(f)
+			continue
+		}
+		t.bw.WriteByte('"')
+		for {
+			j := strings.IndexByte(f, '"')
+			if j < 0 {
+				t.bw.WriteString(f)
+				break
+			}
+			t.bw.WriteString(f[:j+1])
+			t.bw.WriteByte('"')
+			f = f[j+1:]
+		}
+		t.bw.WriteByte('"')
+	}
+	_, err := t.bw.WriteString("\r\n")
+	return err
+}
+
+// needsQuotes follows csv.Writer: separators, quotes and line breaks must
+// be quoted; so is a leading space, which other tools would trim, and
+// the PostgreSQL end-of-data marker.
+func (t *table) needsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` {
+		return true
+	}
+	if t.comma < utf8.RuneSelf {
+		for i := 0; i < len(f); i++ {
+			if c := f[i]; c == '\n' || c == '\r' || c == '"' || c == byte(t.comma) {
+				return true
+			}
+		}
+	} else if strings.ContainsRune(f, t.comma) || strings.ContainsAny(f, "\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
+}
+
+func (t *table) flush() error { return t.bw.Flush() }
+
+// Writer writes rows as CSV or TSV, quoting only the fields that need it. It
+// implements rowio.Writer.
+type Writer struct {
+	t   *table
+	n   int
+	rec []string // reused from row to row
+}
+
+// NewWriter writes the header row and returns a writer for rows of those
+// columns. comma is ',' for CSV and '\t' for TSV.
+func NewWriter(w io.Writer, columns []string, comma rune) (*Writer, error) {
+	t, err := newTable(w, comma)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.write(columns); err != nil {
+		return nil, fmt.Errorf("csv: write header: %w", err)
+	}
+	return &Writer{t: t, n: len(columns), rec: make([]string, len(columns))}, nil
+}
+
+// Write writes one row, rendering values with rowio.Text.
+func (w *Writer) Write(row rowio.Row) error {
+	if len(row) != w.n {
+		return fmt.Errorf("csv: write: row has %d values for %d columns", len(row), w.n)
+	}
+	for i, v := range row {
+		w.rec[i] = rowio.Text(v)
+	}
+	if err := w.t.write(w.rec); err != nil {
+		return fmt.Errorf("csv: write: %w", err)
+	}
+	return nil
+}
+
+// Close flushes buffered rows. It does not close the underlying writer.
+func (w *Writer) Close() error {
+	if err := w.t.flush(); err != nil {
+		return fmt.Errorf("csv: flush: %w", err)
+	}
+	return nil
+}

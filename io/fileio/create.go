@@ -1,0 +1,179 @@
+package fileio
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+)
+
+// writeBufSize matches readBufSize: outputs are as large as inputs.
+const writeBufSize = 64 << 10
+
+// File is an output that appears at its path only when Commit succeeds. A
+// run that fails or is interrupted must not leave a file that a later step
+// would take for a finished result, so bytes go to a hidden temporary file
+// next to the target and are renamed over it at the end (rename is atomic
+// within one directory). A File is not safe for concurrent use.
+type File struct {
+	path string
+	tmp  *os.File // nil when writing to standard output
+	bw   *bufio.Writer
+	gz   *gzip.Writer // nil unless the path ends in .gz
+	w    io.Writer    // gz if set, else bw
+	done bool         // after Commit or Abort
+}
+
+// Create starts an output at path, or on standard output for "-". Names
+// ending in .gz (in any case) are gzip-compressed.
+func Create(path string) (*File, error) {
+	return CreateStd(path, os.Stdout)
+}
+
+// CreateStd is Create with standard output passed in, so that commands can
+// be tested without touching the process's own stdout. Standard output
+// cannot be taken back: Commit only flushes it and Abort only stops writing.
+func CreateStd(path string, stdout io.Writer) (*File, error) {
+	if path == Stdio {
+		bw := bufio.NewWriterSize(stdout, writeBufSize)
+		return &File{path: path, bw: bw, w: bw}, nil
+	}
+	perm := fs.FileMode(0o666) // narrowed by the umask, as os.Create would
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			// Fail now rather than at Commit, after all the work.
+			return nil, fmt.Errorf("output: %w", &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR})
+		}
+		perm = fi.Mode().Perm() // replacing a file keeps its mode, as os.Create would
+	}
+	tmp, err := createTemp(path, perm)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", path, err)
+	}
+	f := &File{path: path, tmp: tmp}
+	f.bw = bufio.NewWriterSize(tmp, writeBufSize)
+	f.w = f.bw
+	if hasGzipSuffix(path) {
+		f.gz = gzip.NewWriter(f.bw)
+		f.w = f.gz
+	}
+	return f, nil
+}
+
+// createTemp is os.CreateTemp(dir, "."+base+".tmp-*") except for the
+// permission: os.CreateTemp always uses 0600, which would make every output
+// private no matter the user's umask once renamed into place. Chmod after
+// the fact cannot apply the umask, so the file is created with perm
+// directly.
+func createTemp(path string, perm fs.FileMode) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	prefix := filepath.Join(dir, "."+base+".tmp-")
+	for range 100 {
+		name := prefix + strconv.FormatUint(rand.Uint64(), 36)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create a temporary file next to %s: %w", path, fs.ErrExist)
+}
+
+// Name returns the target path ("-" for standard output), not the temporary
+// file's, because that is the name the user knows.
+func (f *File) Name() string { return f.path }
+
+// Write writes to the temporary file (through gzip for .gz).
+func (f *File) Write(p []byte) (int, error) {
+	if f.done {
+		return 0, fmt.Errorf("output %s: write: %w", f.path, os.ErrClosed)
+	}
+	return f.w.Write(p)
+}
+
+// Commit makes the output visible at its path. The data is flushed and
+// synced before the rename, and the directory after it, so that a crash
+// cannot leave an empty or partial file under the final name. If Commit
+// fails before the rename, the temporary file is removed and the target is
+// untouched. Committing twice, or after Abort, is an error.
+func (f *File) Commit() (err error) {
+	if f.done {
+		return fmt.Errorf("output %s: commit: %w", f.path, os.ErrClosed)
+	}
+	f.done = true
+	if f.tmp == nil {
+		if err := f.bw.Flush(); err != nil {
+			return fmt.Errorf("output: write standard output: %w", err)
+		}
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			f.tmp.Close()
+			os.Remove(f.tmp.Name())
+		}
+	}()
+	if f.gz != nil {
+		if err := f.gz.Close(); err != nil {
+			return fmt.Errorf("output %s: %w", f.path, err)
+		}
+	}
+	if err := f.bw.Flush(); err != nil {
+		return fmt.Errorf("output %s: %w", f.path, err)
+	}
+	if err := f.tmp.Sync(); err != nil {
+		return fmt.Errorf("output %s: %w", f.path, err)
+	}
+	if err := f.tmp.Close(); err != nil {
+		return fmt.Errorf("output %s: %w", f.path, err)
+	}
+	if err := os.Rename(f.tmp.Name(), f.path); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	// The file is complete at its path from here on; a failed directory
+	// sync only means the rename might not survive a power cut.
+	if err := syncDir(filepath.Dir(f.path)); err != nil {
+		return fmt.Errorf("output %s: sync directory: %w", f.path, err)
+	}
+	return nil
+}
+
+// Abort discards the output: the temporary file is closed and removed and
+// the target path is left as it was. It does nothing after Commit or a
+// previous Abort, so that callers can defer it right after Create.
+func (f *File) Abort() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	if f.tmp == nil {
+		return nil // buffered bytes are dropped; flushed ones cannot be recalled
+	}
+	f.tmp.Close() // the data is being thrown away, so a close error does not matter
+	if err := os.Remove(f.tmp.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("output %s: remove temporary file: %w", f.path, err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		// EINVAL: some file systems cannot sync directories; there is
+		// nothing more to do on them.
+		return err
+	}
+	return nil
+}

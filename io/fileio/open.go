@@ -1,0 +1,123 @@
+// Package fileio turns the paths a user types into readers and writers, so
+// that the format packages under io/ only ever see byte streams: "-" means
+// standard input or output, a .gz suffix means gzip, and outputs appear at
+// their path only once they are complete.
+package fileio
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// Stdio is the path that names standard input or standard output.
+const Stdio = "-"
+
+// ErrNotGzip means a file named *.gz does not hold gzip data. Users rename
+// files by hand, so trusting the suffix alone would turn a wrong name into a
+// confusing "does not look like CSV" error much later.
+var ErrNotGzip = errors.New("not gzip data although the name ends in .gz")
+
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// readBufSize keeps system calls rare on multi-gigabyte lists.
+const readBufSize = 64 << 10
+
+// Input is an opened list. It exists so that error messages further down can
+// name the file the user gave, even after gzip has been peeled off.
+type Input struct {
+	name   string
+	r      io.Reader
+	file   *os.File     // nil for standard input
+	gz     *gzip.Reader // nil unless the name ends in .gz
+	closed bool
+}
+
+// Open opens path for reading, or standard input for "-". Names ending in
+// .gz (in any case) are decompressed on the fly.
+func Open(path string) (*Input, error) {
+	return OpenStd(path, os.Stdin)
+}
+
+// OpenStd is Open with standard input passed in, so that commands can be
+// tested without touching the process's own stdin.
+func OpenStd(path string, stdin io.Reader) (*Input, error) {
+	if path == Stdio {
+		return &Input{name: path, r: stdin}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	if fi.IsDir() {
+		f.Close()
+		// os.Open succeeds on directories; the failure would otherwise
+		// surface as an obscure read error.
+		return nil, fmt.Errorf("input: %w", &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR})
+	}
+	in := &Input{name: path, r: f, file: f}
+	if !hasGzipSuffix(path) {
+		return in, nil
+	}
+	br := bufio.NewReaderSize(f, readBufSize)
+	magic, err := br.Peek(len(gzipMagic))
+	if err != nil && err != io.EOF {
+		f.Close()
+		return nil, fmt.Errorf("input: read %s: %w", path, err)
+	}
+	if !bytes.Equal(magic, gzipMagic) {
+		f.Close()
+		return nil, fmt.Errorf("input %s: %w", path, ErrNotGzip)
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("input %s: %w", path, err)
+	}
+	in.r, in.gz = zr, zr
+	return in, nil
+}
+
+// Name returns the path as the user gave it ("-" for standard input).
+func (in *Input) Name() string { return in.name }
+
+// Read reads decompressed bytes. Errors are returned as they are: the format
+// readers add the path and position, which this layer does not know.
+func (in *Input) Read(p []byte) (int, error) { return in.r.Read(p) }
+
+// Close releases the file. It leaves standard input open, since the process
+// owns it, and is safe to call twice so that callers can both defer it and
+// check its error.
+func (in *Input) Close() error {
+	if in.closed {
+		return nil
+	}
+	in.closed = true
+	var errs []error
+	if in.gz != nil {
+		errs = append(errs, in.gz.Close())
+	}
+	if in.file != nil {
+		errs = append(errs, in.file.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("input: close %s: %w", in.name, err)
+	}
+	return nil
+}
+
+func hasGzipSuffix(path string) bool {
+	return len(path) >= 3 && strings.EqualFold(path[len(path)-3:], ".gz")
+}
