@@ -1,0 +1,428 @@
+package parquetio_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/mxverify/mxverify/io/parquetio"
+	"github.com/mxverify/mxverify/io/rowio"
+)
+
+// typedRow covers every physical type and the logical types a list export
+// is likely to carry, with nullable columns.
+type typedRow struct {
+	ID       int32      `parquet:"id"`
+	Count    int64      `parquet:"count"`
+	Score    float64    `parquet:"score"`
+	Ratio    float32    `parquet:"ratio"`
+	Active   bool       `parquet:"active"`
+	Email    string     `parquet:"email"`
+	Name     *string    `parquet:"name,optional"`
+	Age      *int32     `parquet:"age,optional"`
+	Balance  *float64   `parquet:"balance,optional"`
+	Seen     time.Time  `parquet:"seen,timestamp(microsecond)"`
+	SignupAt *time.Time `parquet:"signup_at,optional,timestamp(millisecond)"`
+	// Days since 1970: parquet-go v0.32.0 writes time.Time fields tagged
+	// date as truncated nanoseconds, so the fixture stores the days itself.
+	Born   *int32   `parquet:"born,optional,date"`
+	Blob   []byte   `parquet:"blob"`
+	Tier   string   `parquet:"tier,enum"`
+	Price  int64    `parquet:"price,decimal(2:18)"`
+	UID    [16]byte `parquet:"uid,uuid"`
+	Visits uint32   `parquet:"visits"`
+	Big    uint64   `parquet:"big"`
+	Small  int8     `parquet:"small"`
+}
+
+func typedRows(n int) []typedRow {
+	rows := make([]typedRow, n)
+	base := time.Date(2024, 2, 29, 23, 59, 58, 123456000, time.UTC)
+	for i := range rows {
+		r := typedRow{
+			ID:     int32(i - n/2),
+			Count:  int64(i) << 40,
+			Score:  float64(i) / 3,
+			Ratio:  float32(i) / 7,
+			Active: i%3 == 0,
+			Email:  fmt.Sprintf("user%d@example.com", i),
+			Seen:   base.Add(time.Duration(i) * time.Hour),
+			Blob:   []byte{byte(i), 0, 0xff},
+			Tier:   []string{"gold", "silver", ""}[i%3],
+			Price:  int64(i*101 - 500),
+			Visits: uint32(1<<31 + i),
+			Big:    1<<63 + uint64(i),
+			Small:  int8(-i),
+		}
+		r.UID[0], r.UID[15] = byte(i), 0xab
+		if i%2 == 0 {
+			r.Name = ptr(fmt.Sprintf("Ünïcode %d", i))
+			r.Age = ptr(int32(20 + i))
+			r.SignupAt = ptr(base.Add(-time.Duration(i) * 24 * time.Hour).Truncate(time.Millisecond))
+			r.Born = ptr(int32(time.Date(1960+i, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400))
+		}
+		if i%5 == 0 {
+			r.Balance = ptr(-float64(i))
+		}
+		if i == 1 {
+			r.Blob = []byte{} // empty, not null
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+// TestRoundTripTyped reads a typed file, writes it with three added string
+// columns and reads the output: the source columns must come back with the
+// same values, the same Go types and the same Parquet types.
+func TestRoundTripTyped(t *testing.T) {
+	in := mustOpen(t, mustWriteStructs(t, typedRows(50)), "typed.parquet")
+	checkRoundTrip(t, in)
+
+	// Spot-check the decoding itself, not just its consistency.
+	in = mustOpen(t, mustWriteStructs(t, typedRows(2)), "typed.parquet")
+	rows := readAll(t, in)
+	assertRow(t, rows[0], rowio.Row{
+		int32(-1), int64(0), float64(0), float32(0), true, "user0@example.com",
+		"Ünïcode 0", int32(20), float64(0),
+		time.Date(2024, 2, 29, 23, 59, 58, 123456000, time.UTC),
+		time.Date(2024, 2, 29, 23, 59, 58, 123000000, time.UTC),
+		time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC),
+		[]byte{0, 0, 0xff}, "gold", json.Number("-5.00"),
+		"00000000-0000-0000-0000-0000000000ab", int64(1 << 31), json.Number("9223372036854775808"), int32(0),
+	})
+	if got := rows[1][12]; !reflect.DeepEqual(got, []byte{}) {
+		t.Errorf("empty blob = %#v, want []byte{}", got)
+	}
+}
+
+// TestRoundTripFixtures does the same for files from other writers.
+func TestRoundTripFixtures(t *testing.T) {
+	for _, name := range []string{
+		"alltypes_plain.parquet", // INT96 timestamps, un-annotated binary
+		"int32_decimal.parquet",
+		"int64_decimal.parquet",
+		"byte_array_decimal.parquet",
+		"fixed_length_decimal.parquet",
+		"list.parquet",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join(fixtures, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRoundTrip(t, mustOpen(t, data, name))
+		})
+	}
+}
+
+func checkRoundTrip(t *testing.T, in *parquetio.Reader) {
+	t.Helper()
+	src := in.Schema()
+	want := readAll(t, in)
+	extra := []string{"domain", "status", "reason"}
+	columns := append(append([]string{}, in.Columns()...), extra...)
+
+	rows := make([]rowio.Row, len(want))
+	for i, row := range want {
+		status := any("deliverable")
+		if i%4 == 1 {
+			status = nil
+		}
+		rows[i] = append(append(rowio.Row{}, row...), fmt.Sprintf("d%d.example", i), status, "")
+	}
+	out := mustOpen(t, writeRows(t, columns, src, rows), "out.parquet")
+
+	if got := out.Columns(); !reflect.DeepEqual(got, columns) {
+		t.Fatalf("output columns = %q, want %q", got, columns)
+	}
+	srcFields, outFields := src.Fields(), out.Schema().Fields()
+	for i, f := range srcFields {
+		g := outFields[i]
+		if !parquet.EqualTypes(f.Type(), g.Type()) || f.Optional() != g.Optional() {
+			t.Errorf("column %q: type %v optional=%v, want %v optional=%v",
+				f.Name(), g.Type(), g.Optional(), f.Type(), f.Optional())
+		}
+	}
+	for _, g := range outFields[len(srcFields):] {
+		if !g.Optional() || g.Type().LogicalType().String() != "STRING" {
+			t.Errorf("added column %q is %v optional=%v, want an optional STRING", g.Name(), g.Type(), g.Optional())
+		}
+	}
+	got := readAll(t, out)
+	if len(got) != len(rows) {
+		t.Fatalf("read back %d rows, want %d", len(got), len(rows))
+	}
+	for i := range rows {
+		assertRow(t, got[i], rows[i])
+	}
+}
+
+// TestWriterStrings writes without a source schema: every value becomes
+// text in an optional string column and nil stays null.
+func TestWriterStrings(t *testing.T) {
+	ts := time.Date(2025, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600))
+	tests := []struct {
+		in   any
+		want any
+	}{
+		{"alice@example.com", "alice@example.com"},
+		{"", ""},
+		{nil, nil},
+		{int32(-7), "-7"},
+		{int64(1) << 40, "1099511627776"},
+		{float32(0.5), "0.5"},
+		{1.25, "1.25"},
+		{true, "true"},
+		{[]byte("raw"), "raw"},
+		{ts, "2025-01-02T02:04:05.000000006Z"},
+		{json.Number("12.50"), "12.50"},
+		{json.RawMessage(`{"a":[1]}`), `{"a":[1]}`},
+	}
+	columns := []string{"value", "email"}
+	var in []rowio.Row
+	for _, tt := range tests {
+		in = append(in, rowio.Row{tt.in, "x@example.com"})
+	}
+	r := mustOpen(t, writeRows(t, columns, nil, in), "strings.parquet")
+	if got := r.Columns(); !reflect.DeepEqual(got, columns) {
+		t.Errorf("Columns() = %q, want %q", got, columns)
+	}
+	for _, f := range r.Schema().Fields() {
+		if !f.Optional() || f.Type().LogicalType().String() != "STRING" {
+			t.Errorf("column %q is %v optional=%v, want an optional STRING", f.Name(), f.Type(), f.Optional())
+		}
+	}
+	got := readAll(t, r)
+	for i, tt := range tests {
+		if !reflect.DeepEqual(got[i][0], tt.want) {
+			t.Errorf("%T(%v) came back as %T(%v), want %T(%v)", tt.in, tt.in, got[i][0], got[i][0], tt.want, tt.want)
+		}
+	}
+}
+
+// TestWriterNested checks the documented fate of nested source fields: the
+// JSON text Reader produces is written to a JSON column and read back as that
+// text.
+func TestWriterNested(t *testing.T) {
+	type tagged struct {
+		Email string   `parquet:"email"`
+		Tags  []string `parquet:"tags,list"`
+	}
+	in := mustOpen(t, mustWriteStructs(t, []tagged{
+		{"a@example.com", []string{"x", "y"}},
+		{"b@example.com", nil},
+	}), "nested.parquet")
+	rows := readAll(t, in)
+	assertRow(t, rows[0], rowio.Row{"a@example.com", json.RawMessage(`["x","y"]`)})
+	assertRow(t, rows[1], rowio.Row{"b@example.com", json.RawMessage(`[]`)})
+
+	out := mustOpen(t, writeRows(t, in.Columns(), in.Schema(), rows), "out.parquet")
+	if lt := out.Schema().Fields()[1].Type().LogicalType().String(); lt != "JSON" {
+		t.Errorf("tags written as %s, want JSON", lt)
+	}
+	got := readAll(t, out)
+	assertRow(t, got[0], rowio.Row{"a@example.com", `["x","y"]`})
+	assertRow(t, got[1], rowio.Row{"b@example.com", `[]`})
+}
+
+// TestWriterErrors checks misuse and values that do not fit their column.
+func TestWriterErrors(t *testing.T) {
+	src := mustOpen(t, mustWriteStructs(t, typedRows(1)), "typed.parquet")
+	srcRow := readAll(t, src)[0]
+	srcCols := src.Columns()
+	with := func(i int, v any) rowio.Row {
+		row := append(rowio.Row{}, srcRow...)
+		row[i] = v
+		return row
+	}
+	tests := []struct {
+		name    string
+		columns []string
+		src     *parquet.Schema
+		row     rowio.Row
+		wantNew string // substring of the NewWriter error, or "" for none
+		wantErr string // substring of the Write error
+	}{
+		{name: "no columns", wantNew: "at least one column"},
+		{name: "duplicate", columns: []string{"a", "a"}, wantNew: `duplicate column "a"`},
+		{name: "empty name", columns: []string{"a", ""}, wantNew: "column 2 has no name"},
+		{name: "too few for source", columns: srcCols[:2], src: src.Schema(), wantNew: "2 columns given"},
+		{name: "renamed source column", columns: append([]string{"ID"}, srcCols[1:]...), src: src.Schema(), wantNew: `column 1 is "ID"`},
+		{name: "short row", columns: []string{"a", "b"}, row: rowio.Row{"x"}, wantErr: "1 values for 2 columns"},
+		{name: "null in required", columns: srcCols, src: src.Schema(), row: with(0, nil), wantErr: `column "id": null in a required column`},
+		{name: "text in int32", columns: srcCols, src: src.Schema(), row: with(0, "seven"), wantErr: `column "id": unsupported value type string`},
+		{name: "int32 overflow", columns: srcCols, src: src.Schema(), row: with(0, int64(1)<<40), wantErr: `column "id": value out of range`},
+		{name: "uuid length", columns: srcCols, src: src.Schema(), row: with(15, []byte{1}), wantErr: `column "uid": value out of range: 1 bytes`},
+		{name: "bad uuid", columns: srcCols, src: src.Schema(), row: with(15, "not-a-uuid"), wantErr: `invalid UUID`},
+		{name: "decimal precision", columns: srcCols, src: src.Schema(), row: with(14, json.Number("1.234")), wantErr: `invalid decimal "1.234"`},
+		{name: "negative uint32", columns: srcCols, src: src.Schema(), row: with(16, int64(-1)), wantErr: "value out of range: -1 not in [0, 4294967295]"},
+		{name: "int8 overflow", columns: srcCols, src: src.Schema(), row: with(18, int32(128)), wantErr: "value out of range: 128 not in [-128, 127]"},
+		{name: "bool from time", columns: srcCols, src: src.Schema(), row: with(4, time.Now()), wantErr: "unsupported value type time.Time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := parquetio.NewWriter(io.Discard, tt.columns, tt.src)
+			if tt.wantNew != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantNew) {
+					t.Fatalf("NewWriter error = %v, want %q", err, tt.wantNew)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = w.Write(tt.row)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Write error = %v, want %q", err, tt.wantErr)
+			}
+			if !strings.HasPrefix(err.Error(), "row 1: ") {
+				t.Errorf("Write error %q does not give the row", err)
+			}
+			// A rejected row is not written; the writer stays usable.
+			if err := w.Close(); err != nil {
+				t.Errorf("Close after a rejected row: %v", err)
+			}
+		})
+	}
+}
+
+// TestWriterAccepts checks the text forms a typed column accepts, so that a
+// CSV list can be written with a Parquet schema.
+func TestWriterAccepts(t *testing.T) {
+	type row struct {
+		N    int32     `parquet:"n"`
+		B    bool      `parquet:"b"`
+		F    float32   `parquet:"f"`
+		D    float64   `parquet:"d"`
+		T    time.Time `parquet:"t,timestamp(millisecond)"`
+		Day  time.Time `parquet:"day,date"`
+		Cost int64     `parquet:"cost,decimal(2:18)"`
+	}
+	src := mustOpen(t, mustWriteStructs(t, []row{{}}), "src.parquet")
+	in := rowio.Row{" 42 ", "true", "0.5", json.Number("2.5"), "2024-01-02T03:04:05.678Z", "2024-01-02T00:00:00Z", "-3.1"}
+	out := mustOpen(t, writeRows(t, src.Columns(), src.Schema(), []rowio.Row{in}), "out.parquet")
+	assertRow(t, readAll(t, out)[0], rowio.Row{
+		int32(42), true, float32(0.5), 2.5,
+		time.Date(2024, 1, 2, 3, 4, 5, 678000000, time.UTC),
+		time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC),
+		json.Number("-3.10"),
+	})
+}
+
+// TestWriterClose checks that an empty list still makes a valid file, that
+// Close is idempotent and that Write after Close fails.
+func TestWriterClose(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := parquetio.NewWriter(&buf, []string{"email", "status"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := w.Write(rowio.Row{"a", "b"}); err == nil {
+		t.Error("Write after Close succeeded")
+	}
+	r := mustOpen(t, buf.Bytes(), "empty.parquet")
+	if got := r.Columns(); !reflect.DeepEqual(got, []string{"email", "status"}) {
+		t.Errorf("Columns() = %q", got)
+	}
+	if rows := readAll(t, r); len(rows) != 0 {
+		t.Errorf("read %d rows from an empty file", len(rows))
+	}
+}
+
+// TestStreaming writes and reads 100k rows through a real file. The output
+// must be split in row groups (the writer's memory bound) and the reader
+// must stream them in order. Heap use is logged, not asserted, because the
+// garbage collector makes any threshold flaky.
+func TestStreaming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 100k rows")
+	}
+	const n = 100_000
+	path := filepath.Join(t.TempDir(), "big.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns := []string{"email", "n", "status"}
+	w, err := parquetio.NewWriter(f, columns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := w.Write(rowio.Row{fmt.Sprintf("user%d@domain%d.example", i, i%977), int64(i), nil}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	f, err = os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := len(file.RowGroups()); g < 2 {
+		t.Errorf("%d rows written in %d row group(s); the writer should bound them", n, g)
+	}
+	r, err := parquetio.NewReader(f, st.Size(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.NumRows() != n {
+		t.Errorf("NumRows() = %d, want %d", r.NumRows(), n)
+	}
+	var peak uint64
+	var ms runtime.MemStats
+	for i := 0; ; i++ {
+		row, err := r.Read()
+		if err == io.EOF {
+			if i != n {
+				t.Fatalf("read %d rows, want %d", i, n)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("user%d@domain%d.example", i, i%977); row[0] != want || row[1] != fmt.Sprint(i) || row[2] != nil {
+			t.Fatalf("row %d = %v, want [%s %d <nil>]", i+1, row, want, i)
+		}
+		if i%10_000 == 0 {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+		}
+	}
+	t.Logf("file %d bytes, %d row groups, peak heap in use while reading %d KiB",
+		st.Size(), len(file.RowGroups()), peak>>10)
+}
