@@ -1,0 +1,35 @@
+// Command mxverify checks the mail set-up of every domain on a mailing list:
+// it reads CSV, JSONL or Parquet lists, resolves each distinct domain's MX
+// records and the exchanges' addresses, and writes a verdict per address
+// and per domain.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time: -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		cancel(interrupted{sig.(syscall.Signal)})
+		// A second signal means the user will not wait for a clean stop.
+		sig = <-sigs
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// interrupted is the cancellation cause of SIGINT or SIGTERM; it carries
+// the exit status 128+signal that shells and schedulers expect.
+type interrupted struct{ sig syscall.Signal }
+
+func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }

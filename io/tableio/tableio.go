@@ -1,0 +1,249 @@
+// Package tableio picks the format package for a path by its extension, so
+// that the command and the pipeline deal in rows and results, not formats.
+package tableio
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/mxverify/mxverify/io/csvio"
+	"github.com/mxverify/mxverify/io/fileio"
+	"github.com/mxverify/mxverify/io/jsonlio"
+	"github.com/mxverify/mxverify/io/parquetio"
+	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/verify"
+)
+
+// Source is an input list that can be read more than once. Standard input
+// is copied to a spool file as it is first read, and read back from there.
+type Source struct {
+	path   string
+	format fileio.Format
+	stdin  io.Reader
+	spool  *os.File // the copy of stdin, after the first read
+	opened int
+	schema *parquet.Schema
+}
+
+// OpenSource checks path (its format, that it exists and is a readable
+// file) without reading rows, so a typo fails before any DNS traffic.
+func OpenSource(path string, stdin io.Reader) (*Source, error) {
+	format, _, err := fileio.FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{path: path, format: format, stdin: stdin}
+	if path == fileio.Stdio {
+		if format != fileio.CSV {
+			return nil, errors.New("standard input is read as CSV only")
+		}
+		return s, nil
+	}
+	in, err := fileio.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	in.Close()
+	return s, nil
+}
+
+// Name is the path as the user gave it.
+func (s *Source) Name() string { return s.path }
+
+// Format is the list's format.
+func (s *Source) Format() fileio.Format { return s.format }
+
+// ParquetSchema is the schema of a Parquet input once it has been opened,
+// so that a Parquet output can keep the input's column types.
+func (s *Source) ParquetSchema() *parquet.Schema { return s.schema }
+
+// Open starts a new read from the first row.
+func (s *Source) Open() (rowio.Reader, error) {
+	s.opened++
+	if s.format == fileio.Parquet {
+		return s.openParquet()
+	}
+	var in *fileio.Input
+	var err error
+	switch {
+	case s.path != fileio.Stdio:
+		in, err = fileio.Open(s.path)
+	case s.opened == 1:
+		if s.spool, err = os.CreateTemp("", "mxverify-stdin-*"); err != nil {
+			return nil, fmt.Errorf("spool standard input: %w", err)
+		}
+		os.Remove(s.spool.Name()) // the open descriptor keeps the data
+		in, err = fileio.OpenStd(s.path, io.TeeReader(s.stdin, s.spool))
+	default:
+		if _, err := s.spool.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("spool standard input: %w", err)
+		}
+		in, err = fileio.OpenStd(s.path, io.NopCloser(s.spool))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r rowio.Reader
+	switch s.format {
+	case fileio.CSV:
+		r, err = csvio.NewReader(in, s.path, ',')
+	case fileio.TSV:
+		r, err = csvio.NewReader(in, s.path, '\t')
+	case fileio.JSONL:
+		r, err = jsonlio.NewReader(in, s.path)
+	}
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
+	return &closingReader{Reader: r, c: in}, nil
+}
+
+func (s *Source) openParquet() (rowio.Reader, error) {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	r, err := parquetio.NewReader(f, fi.Size(), s.path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.schema = r.Schema()
+	return &closingReader{Reader: r, c: f}, nil
+}
+
+// Close releases the spool of standard input.
+func (s *Source) Close() error {
+	if s.spool != nil {
+		return s.spool.Close()
+	}
+	return nil
+}
+
+// closingReader closes the file under a format reader.
+type closingReader struct {
+	rowio.Reader
+	c io.Closer
+}
+
+func (r *closingReader) Close() error {
+	return errors.Join(r.Reader.Close(), r.c.Close())
+}
+
+// Output is a per-address or per-domain output that appears at its path only
+// on Commit.
+type Output struct {
+	file   *fileio.File
+	rows   rowio.Writer
+	res    resultWriter
+	closed bool
+}
+
+type resultWriter interface {
+	WriteResult(verify.Result) error
+	Close() error
+}
+
+// CheckOutput reports a path whose extension names no format, before a run
+// spends its time.
+func CheckOutput(path string) error {
+	_, _, err := fileio.FormatOf(path)
+	return err
+}
+
+// CreateRows starts a per-address output. With a Parquet source and a
+// Parquet output the input's column types are kept.
+func CreateRows(path string, stdout io.Writer, columns []string, src *parquet.Schema) (*Output, error) {
+	format, _, err := fileio.FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := fileio.CreateStd(path, stdout)
+	if err != nil {
+		return nil, err
+	}
+	o := &Output{file: f}
+	switch format {
+	case fileio.CSV:
+		o.rows, err = csvio.NewWriter(f, columns, ',')
+	case fileio.TSV:
+		o.rows, err = csvio.NewWriter(f, columns, '\t')
+	case fileio.JSONL:
+		o.rows = jsonlio.NewWriter(f, columns)
+	case fileio.Parquet:
+		o.rows, err = parquetio.NewWriter(f, columns, src)
+	}
+	if err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return o, nil
+}
+
+// CreateResults starts a per-domain output.
+func CreateResults(path string, stdout io.Writer) (*Output, error) {
+	format, _, err := fileio.FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := fileio.CreateStd(path, stdout)
+	if err != nil {
+		return nil, err
+	}
+	o := &Output{file: f}
+	switch format {
+	case fileio.CSV:
+		o.res, err = csvio.NewResultWriter(f, ',')
+	case fileio.TSV:
+		o.res, err = csvio.NewResultWriter(f, '\t')
+	case fileio.JSONL:
+		o.res = jsonlio.NewResultWriter(f)
+	case fileio.Parquet:
+		o.res, err = parquetio.NewResultWriter(f)
+	}
+	if err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return o, nil
+}
+
+// Write writes one row of a per-address output.
+func (o *Output) Write(row rowio.Row) error { return o.rows.Write(row) }
+
+// WriteResult writes one record of a per-domain output.
+func (o *Output) WriteResult(r verify.Result) error { return o.res.WriteResult(r) }
+
+// Close flushes the format's buffers; the file stays hidden until Commit.
+func (o *Output) Close() error {
+	if o.closed {
+		return nil
+	}
+	o.closed = true
+	if o.rows != nil {
+		return o.rows.Close()
+	}
+	return o.res.Close()
+}
+
+// Commit flushes and moves the output into place.
+func (o *Output) Commit() error {
+	if err := o.Close(); err != nil {
+		o.file.Abort()
+		return fmt.Errorf("%s: %w", o.file.Name(), err)
+	}
+	return o.file.Commit()
+}
+
+// Abort discards the output; after Commit it does nothing.
+func (o *Output) Abort() error { return o.file.Abort() }

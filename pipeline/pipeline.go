@@ -1,0 +1,478 @@
+// Package pipeline runs a verification over mailing lists: it streams the
+// rows, resolves each distinct domain once while reading, and joins the
+// verdicts back onto the rows in input order. It is the one place where
+// goroutines fan out.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/verify"
+)
+
+// Output columns added after the input's own.
+const (
+	ColDomain = "mx_domain"
+	ColStatus = "mx_status"
+	ColReason = "mx_reason"
+)
+
+// Input is one list. Open is called twice, once to collect the domains and
+// once to join the verdicts, so that no row is held in memory; an input
+// that cannot be read twice (stdin) must spool itself.
+type Input interface {
+	Name() string
+	Open() (rowio.Reader, error)
+}
+
+// Verifier resolves one domain (verify.Resolver).
+type Verifier interface {
+	Verify(ctx context.Context, domain string) verify.Result
+}
+
+// ResultWriter takes per-domain results.
+type ResultWriter interface {
+	WriteResult(verify.Result) error
+}
+
+// Cache keeps results across runs. Lookup returns the last stored result,
+// and whether it may still be used instead of asking DNS; an expired one
+// still tells the changes report what the domain was. Put sees every new
+// result, temp_error included, and decides what to keep.
+type Cache interface {
+	Lookup(domain string) (res verify.Result, found, fresh bool)
+	Put(verify.Result)
+}
+
+// Progress hears how far the run is; cmd adapts a progress bar to it.
+type Progress interface {
+	SetTotal(domains int64)
+	Add(domains int)
+}
+
+// Config is one run.
+type Config struct {
+	Inputs []Input
+	// Column names the email column; empty means detect it.
+	Column string
+	// Concurrency is the number of domains verified at once.
+	Concurrency int
+	Verifier    Verifier
+	// Out makes the per-address writer once the columns are known.
+	Out func(columns []string) (rowio.Writer, error)
+	// Domains, when set, receives per-domain results in first-seen order.
+	Domains ResultWriter
+	Cache   Cache // optional
+	// Changed, when set, hears each domain whose status differs from the
+	// cached one, with the number of rows that use it.
+	Changed  func(old, cur verify.Result, rows int64) error
+	Progress Progress // optional
+	Now      func() time.Time
+}
+
+// ErrInput marks bad input (unreadable, malformed, no address column):
+// the caller's exit status 1.
+var ErrInput = errors.New("bad input")
+
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() []error {
+	return []error{ErrInput, e.err}
+}
+
+func badInput(err error) error { return &inputError{err} }
+
+// Run verifies every domain of the inputs and writes both outputs. On error
+// the outputs are incomplete and the caller must discard them.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	sum := newSummary(cfg.Inputs)
+	if len(cfg.Inputs) == 0 {
+		return sum, badInput(errors.New("no input"))
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+
+	t := newTable()
+	if err := resolveAll(ctx, cfg, t, &sum); err != nil {
+		return sum, err
+	}
+	if err := join(cfg, t, &sum); err != nil {
+		return sum, err
+	}
+	sum.ElapsedSeconds = now().Sub(start).Seconds()
+	return sum, nil
+}
+
+// work is one domain to verify, or an already known result (invalid or
+// cached) passing through in order.
+type work struct {
+	index  int
+	domain string
+	known  *verify.Result
+	cached *verify.Result // the previous result, for the changes report
+}
+
+type done struct {
+	index  int
+	res    verify.Result
+	cached *verify.Result
+	fresh  bool
+}
+
+// resolveAll is pass one: read, dedupe, verify, and write per-domain results.
+func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary) error {
+	g, ctx := errgroup.WithContext(ctx)
+	todo := make(chan work, cfg.Concurrency)
+	results := make(chan done, cfg.Concurrency)
+
+	g.Go(func() error {
+		defer close(todo)
+		return readDomains(ctx, cfg, t, sum, todo)
+	})
+	workers, wctx := errgroup.WithContext(ctx)
+	for range cfg.Concurrency {
+		workers.Go(func() error {
+			for w := range todo {
+				d := done{index: w.index, cached: w.cached}
+				switch {
+				case w.known != nil:
+					d.res = *w.known
+				default:
+					d.res = cfg.Verifier.Verify(wctx, w.domain)
+					d.fresh = true
+				}
+				select {
+				case results <- d:
+				case <-wctx.Done():
+					return wctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := workers.Wait()
+		close(results)
+		return err
+	})
+	g.Go(func() error {
+		return collect(ctx, cfg, t, sum, results)
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sum.Columns = t.columns
+	return nil
+}
+
+// readDomains reads every input once, in order, and sends each new domain
+// to the workers.
+func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo chan<- work) error {
+	var header []string
+	col := -1
+	for i, in := range cfg.Inputs {
+		r, err := in.Open()
+		if err != nil {
+			return badInput(err)
+		}
+		cur := r.Columns()
+		if i == 0 {
+			header = cur
+			t.columns = cur
+		} else if !slices.Equal(cur, header) {
+			r.Close()
+			return badInput(fmt.Errorf("%s: header %q differs from %s's %q", in.Name(), cur, cfg.Inputs[0].Name(), header))
+		}
+		var buffered []rowio.Row
+		if col < 0 {
+			col, buffered, err = findColumn(r, in.Name(), cfg.Column)
+			if err != nil {
+				r.Close()
+				return err
+			}
+		}
+		err = eachRow(r, buffered, func(row rowio.Row) error {
+			sum.Rows++
+			domain, bad := parseRow(row, col)
+			if bad != nil {
+				sum.InvalidRows++
+				if domain == "" || !domainInvalid(domain) {
+					return nil
+				}
+			}
+			idx, isNew := t.add(domain)
+			if !isNew {
+				return nil
+			}
+			w := work{index: idx, domain: domain}
+			if bad != nil {
+				res := verify.Result{Domain: domain, Status: verify.Invalid, Reason: bad.Error(), CheckedAt: cfg.now().UTC()}
+				w.known = &res
+			} else if cfg.Cache != nil {
+				res, found, fresh := cfg.Cache.Lookup(domain)
+				switch {
+				case fresh:
+					sum.CacheHits++
+					w.known = &res
+				case found:
+					sum.CacheExpired++
+					sum.CacheMisses++
+					w.cached = &res
+				default:
+					sum.CacheMisses++
+				}
+			}
+			select {
+			case todo <- w:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if cerr := r.Close(); err == nil && cerr != nil {
+			err = badInput(fmt.Errorf("%s: %w", in.Name(), cerr))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cfg.Progress != nil {
+		cfg.Progress.SetTotal(int64(t.len()))
+	}
+	t.column = col
+	return nil
+}
+
+func (cfg Config) now() time.Time {
+	if cfg.Now != nil {
+		return cfg.Now()
+	}
+	return time.Now()
+}
+
+// eachRow feeds the rows held back by column detection, then the rest.
+func eachRow(r rowio.Reader, buffered []rowio.Row, fn func(rowio.Row) error) error {
+	for _, row := range buffered {
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return badInput(err)
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}
+
+// parseRow extracts the domain of a row's address. The error is the
+// reason the address is invalid.
+func parseRow(row rowio.Row, col int) (string, error) {
+	if col >= len(row) || row[col] == nil {
+		return "", errNoAddress
+	}
+	s, ok := row[col].(string)
+	if !ok {
+		return "", errNotText
+	}
+	return verify.Address(s)
+}
+
+var (
+	errNoAddress = fmt.Errorf("%w: no address in this row", verify.ErrInvalid)
+	errNotText   = fmt.Errorf("%w: the address cell is not text", verify.ErrInvalid)
+)
+
+// domainInvalid tells a rejected domain (special-use, single label) from a
+// rejected local part at a good domain: only the first makes the domain
+// itself invalid.
+func domainInvalid(domain string) bool {
+	_, err := verify.Domain(domain)
+	return err != nil
+}
+
+// collect stores verdicts for the join and writes per-domain results in
+// first-seen order; results arrive in completion order.
+func collect(ctx context.Context, cfg Config, t *table, sum *Summary, results <-chan done) error {
+	pending := make(map[int]done)
+	next := 0
+	for d := range results {
+		pending[d.index] = d
+		for {
+			cur, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if err := record(cfg, t, sum, cur); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func record(cfg Config, t *table, sum *Summary, d done) error {
+	res := d.res
+	t.set(d.index, res.Status, res.Reason)
+	sum.Domains++
+	sum.DomainsByStatus[res.Status]++
+	if d.fresh && cfg.Cache != nil {
+		cfg.Cache.Put(res)
+	}
+	if cfg.Domains != nil {
+		if err := cfg.Domains.WriteResult(res); err != nil {
+			return fmt.Errorf("write domain results: %w", err)
+		}
+	}
+	if cfg.Progress != nil {
+		cfg.Progress.Add(1)
+	}
+	if d.cached != nil && d.cached.Status != res.Status {
+		t.changed = append(t.changed, change{old: *d.cached, cur: res})
+	}
+	return nil
+}
+
+// join is pass two: read the inputs again and write one row per input row,
+// in order, with the domain's verdict.
+func join(cfg Config, t *table, sum *Summary) error {
+	columns := append(slices.Clip(sum.Columns), ColDomain, ColStatus, ColReason)
+	w, err := cfg.Out(columns)
+	if err != nil {
+		return err
+	}
+	for _, in := range cfg.Inputs {
+		r, err := in.Open()
+		if err != nil {
+			return badInput(err)
+		}
+		err = eachRow(r, nil, func(row rowio.Row) error {
+			domain, bad := parseRow(row, t.column)
+			status, reason := verify.Invalid, ""
+			if bad != nil {
+				reason = bad.Error()
+			} else if e, ok := t.get(domain); ok {
+				status, reason = e.status, e.reason
+			} else {
+				return fmt.Errorf("%s: domain %q has no result: the input changed during the run", in.Name(), domain)
+			}
+			sum.AddressesByStatus[status]++
+			out := make(rowio.Row, 0, len(columns))
+			out = append(out, row...)
+			for len(out) < len(columns)-3 {
+				out = append(out, nil)
+			}
+			out = append(out, domain, string(status), reason)
+			t.countRow(domain)
+			if err := w.Write(out); err != nil {
+				return fmt.Errorf("write results: %w", err)
+			}
+			return nil
+		})
+		if cerr := r.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if cfg.Changed != nil {
+		for _, c := range t.changed {
+			if err := cfg.Changed(c.old, c.cur, t.rows(c.cur.Domain)); err != nil {
+				return fmt.Errorf("write changes: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// findColumn picks the email column: the one named, else a header that
+// names email, else the first column whose sampled values look like
+// addresses. It returns the rows it read to decide.
+func findColumn(r rowio.Reader, name, want string) (int, []rowio.Row, error) {
+	cols := r.Columns()
+	if want != "" {
+		for i, c := range cols {
+			if c == want {
+				return i, nil, nil
+			}
+		}
+		for i, c := range cols {
+			if strings.EqualFold(c, want) {
+				return i, nil, nil
+			}
+		}
+		return -1, nil, badInput(fmt.Errorf("%s: no column %q (columns: %s)", name, want, strings.Join(cols, ", ")))
+	}
+	for i, c := range cols {
+		switch strings.ToLower(strings.TrimSpace(c)) {
+		case "email", "e-mail", "email_address", "mail":
+			return i, nil, nil
+		}
+	}
+	const sample = 1000
+	var rows []rowio.Row
+	for len(rows) < sample {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return -1, nil, badInput(err)
+		}
+		rows = append(rows, row)
+	}
+	for i := range cols {
+		seen, ok := 0, 0
+		for _, row := range rows {
+			if i >= len(row) {
+				continue
+			}
+			s, isText := row[i].(string)
+			if !isText || strings.TrimSpace(s) == "" {
+				continue
+			}
+			seen++
+			if strings.Contains(s, "@") {
+				if _, err := verify.Address(s); err == nil {
+					ok++
+				}
+			}
+		}
+		// Most values, not all: lists carry a few bad addresses.
+		if seen > 0 && ok*2 > seen {
+			return i, rows, nil
+		}
+	}
+	return -1, nil, badInput(fmt.Errorf("%s: no column of email addresses found among %s; name it with --column", name, strings.Join(cols, ", ")))
+}

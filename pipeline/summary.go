@@ -1,0 +1,69 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mxverify/mxverify/verify"
+)
+
+// Summary describes a run; its JSON form is the --summary file.
+type Summary struct {
+	Inputs            []string                `json:"inputs"`
+	Columns           []string                `json:"-"`
+	Rows              int64                   `json:"rows"`
+	InvalidRows       int64                   `json:"invalid_rows"`
+	Domains           int64                   `json:"domains"`
+	DomainsByStatus   map[verify.Status]int64 `json:"domains_by_status"`
+	AddressesByStatus map[verify.Status]int64 `json:"addresses_by_status"`
+	Queries           int64                   `json:"queries"`
+	Retries           int64                   `json:"retries"`
+	CacheHits         int64                   `json:"cache_hits"`
+	CacheMisses       int64                   `json:"cache_misses"`
+	CacheExpired      int64                   `json:"cache_expired"`
+	ElapsedSeconds    float64                 `json:"elapsed_seconds"`
+	QueriesPerSecond  float64                 `json:"queries_per_second"`
+	ExitStatus        int                     `json:"exit_status"`
+}
+
+func newSummary(inputs []Input) Summary {
+	s := Summary{
+		DomainsByStatus:   make(map[verify.Status]int64),
+		AddressesByStatus: make(map[verify.Status]int64),
+	}
+	for _, in := range inputs {
+		s.Inputs = append(s.Inputs, in.Name())
+	}
+	for _, st := range verify.Statuses {
+		s.DomainsByStatus[st] = 0
+		s.AddressesByStatus[st] = 0
+	}
+	return s
+}
+
+// TempErrorShare is the fraction of resolvable domains (invalid ones
+// aside) that ended temp_error: the figure --max-temp-errors bounds.
+func (s Summary) TempErrorShare() float64 {
+	n := s.Domains - s.DomainsByStatus[verify.Invalid]
+	if n <= 0 {
+		return 0
+	}
+	return float64(s.DomainsByStatus[verify.TempError]) / float64(n)
+}
+
+// WriteText writes the few lines a person reads at the end of a run.
+func (s Summary) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "mxverify: %d rows (%d invalid), %d domains in %.1fs; %d queries (%.0f/s, %d retries)\n",
+		s.Rows, s.InvalidRows, s.Domains, s.ElapsedSeconds, s.Queries, s.QueriesPerSecond, s.Retries)
+	if s.CacheHits+s.CacheMisses > 0 {
+		fmt.Fprintf(&b, "  cache: %d hits, %d misses (%d expired)\n", s.CacheHits, s.CacheMisses, s.CacheExpired)
+	}
+	fmt.Fprintf(&b, "  %-20s %10s %10s\n", "status", "domains", "addresses")
+	for _, st := range verify.Statuses {
+		fmt.Fprintf(&b, "  %-20s %10d %10d\n", st, s.DomainsByStatus[st], s.AddressesByStatus[st])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
