@@ -340,7 +340,9 @@ func collect(ctx context.Context, cfg Config, t *table, sum *Summary, results <-
 
 func record(cfg Config, t *table, sum *Summary, d done) error {
 	res := d.res
-	t.set(d.index, res.Status, res.Reason)
+	if err := t.append(d.index, res.Status, res.Reason); err != nil {
+		return err
+	}
 	sum.Domains++
 	sum.DomainsByStatus[res.Status]++
 	if d.fresh && cfg.Cache != nil {

@@ -1,10 +1,18 @@
 package pipeline
 
-import "github.com/mxverify/mxverify/verify"
+import (
+	"fmt"
+
+	"github.com/mxverify/mxverify/verify"
+)
 
 // table holds what the join needs of each distinct domain, and nothing
 // more: memory grows with domains, never with rows, and a list of ten
 // million rows over a million domains must fit in a few hundred MB.
+//
+// During pass one the reader owns index and the collector owns entries:
+// the collector appends in index order (it reorders results), so neither
+// touches the other's half until both are done.
 type table struct {
 	index   map[string]int32
 	entries []entry
@@ -29,33 +37,37 @@ func newTable() *table {
 	return &table{index: make(map[string]int32), reasons: make(map[string]string)}
 }
 
-func (t *table) len() int { return len(t.entries) }
+func (t *table) len() int { return len(t.index) }
 
 // add registers a domain in first-seen order.
 func (t *table) add(domain string) (int, bool) {
 	if i, ok := t.index[domain]; ok {
 		return int(i), false
 	}
-	i := len(t.entries)
+	i := len(t.index)
 	t.index[domain] = int32(i)
-	t.entries = append(t.entries, entry{})
 	return i, true
 }
 
 const maxInterned = 1 << 16
 
-func (t *table) set(i int, status verify.Status, reason string) {
+// append records the verdict of the next domain in first-seen order.
+func (t *table) append(i int, status verify.Status, reason string) error {
+	if i != len(t.entries) {
+		return fmt.Errorf("internal error: result %d recorded as %d", i, len(t.entries))
+	}
 	if r, ok := t.reasons[reason]; ok {
 		reason = r
 	} else if len(t.reasons) < maxInterned {
 		t.reasons[reason] = reason
 	}
-	t.entries[i] = entry{status: status, reason: reason}
+	t.entries = append(t.entries, entry{status: status, reason: reason})
+	return nil
 }
 
 func (t *table) get(domain string) (entry, bool) {
 	i, ok := t.index[domain]
-	if !ok || t.entries[i].status == "" {
+	if !ok || int(i) >= len(t.entries) {
 		return entry{}, false
 	}
 	return t.entries[i], true

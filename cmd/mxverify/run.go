@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +78,7 @@ type options struct {
 	summary       string
 	progress      string
 	logFormat     string
+	cpuProfile    string
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -101,6 +104,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.summary, "summary", "", "write the run's summary as JSON to `FILE`")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "stderr log format: text or json")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: mxverify run INPUT... [flags]\n\nINPUT is a .csv, .csv.gz, .tsv, .jsonl or .parquet file, or - for CSV on stdin.\nSeveral inputs must share one header.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -203,6 +207,14 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err := o.validate(); err != nil {
 		log.Error(err.Error() + "; run 'mxverify run --help' for usage")
 		return exitError
+	}
+	if o.cpuProfile != "" {
+		stop, err := startProfile(o.cpuProfile)
+		if err != nil {
+			log.Error(err.Error())
+			return exitError
+		}
+		defer stop()
 	}
 	sum, err := execute(ctx, o, stdin, stdout, stderr)
 	if err != nil {
@@ -339,4 +351,16 @@ func writeSummary(o options, sum pipeline.Summary, log *slog.Logger, stderr io.W
 		return nil
 	}
 	return sum.WriteText(stderr)
+}
+
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
