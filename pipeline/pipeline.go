@@ -319,6 +319,11 @@ func collect(ctx context.Context, cfg Config, t *table, sum *Summary, results <-
 	pending := make(map[int]done)
 	next := 0
 	for d := range results {
+		if d.fresh && cfg.Cache != nil {
+			// As it arrives, not in list order: a run killed now must
+			// not ask again for what it already knows.
+			cfg.Cache.Put(d.res)
+		}
 		pending[d.index] = d
 		for {
 			cur, ok := pending[next]
@@ -345,9 +350,6 @@ func record(cfg Config, t *table, sum *Summary, d done) error {
 	}
 	sum.Domains++
 	sum.DomainsByStatus[res.Status]++
-	if d.fresh && cfg.Cache != nil {
-		cfg.Cache.Put(res)
-	}
 	if cfg.Domains != nil {
 		if err := cfg.Domains.WriteResult(res); err != nil {
 			return fmt.Errorf("write domain results: %w", err)

@@ -65,6 +65,11 @@ type Client struct {
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+
+	// startMu lets one domain at a time wait for the rate limiter to have
+	// room; see AwaitStart.
+	startMu   sync.Mutex
+	startPoll time.Duration
 }
 
 type upstream struct {
@@ -120,6 +125,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		// letting a window of a few tens of milliseconds overshoot the rate.
 		burst := max(1, int(cfg.QPS/50))
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.QPS), burst)
+		c.startPoll = max(time.Duration(float64(time.Second)/cfg.QPS), 100*time.Microsecond)
 	}
 	// A socket holds at most 65536 IDs; a few sockets per server also spread
 	// the reading over cores.
@@ -281,6 +287,28 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// AwaitStart returns when the rate limiter has a token to spare, and is
+// called before a new domain's first query. Under a rate limit, a
+// token bucket serves waiters in arrival order: hundreds of domains started
+// at once would queue all their MX queries ahead of the first domain's
+// address lookups, and no domain would finish until every MX query had
+// gone out. Holding new domains back while follow-up queries are waiting
+// lets domains finish in a steady stream, which keeps the reorder buffer
+// small and lets a killed run lose only the last moments of work.
+func (c *Client) AwaitStart(ctx context.Context) error {
+	if c.limiter == nil {
+		return ctx.Err()
+	}
+	c.startMu.Lock()
+	defer c.startMu.Unlock()
+	for c.limiter.Tokens() < 1 {
+		if err := sleep(ctx, c.startPoll); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // acquire takes a rate-limit token and an in-flight slot.

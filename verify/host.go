@@ -84,19 +84,15 @@ type hostEntry struct {
 func (c *hostCache) get(ctx context.Context, client *Client, name string) Host {
 	key := strings.ToLower(strings.TrimSuffix(name, "."))
 	now := c.now()
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.host
-	}
-	if c.store != nil {
-		if h, ok := c.store.GetHost(key); ok {
-			c.put(key, h, now)
-			return h
-		}
+	if h, ok := c.cached(key, now); ok {
+		return h
 	}
 	v, _, _ := c.group.Do(key, func() (any, error) {
+		// Again inside the flight: a lookup that finished between the
+		// check above and Do has already filled the entry.
+		if h, ok := c.cached(key, now); ok {
+			return h, nil
+		}
 		h := lookupHost(ctx, client, key)
 		if ctx.Err() != nil {
 			// A cancelled lookup says nothing about the host.
@@ -109,6 +105,24 @@ func (c *hostCache) get(ctx context.Context, client *Client, name string) Host {
 		return h, nil
 	})
 	return v.(Host)
+}
+
+// cached is the entry for key if it is still valid, from memory or from
+// the persistent store.
+func (c *hostCache) cached(key string, now time.Time) (Host, bool) {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.host, true
+	}
+	if c.store != nil {
+		if h, ok := c.store.GetHost(key); ok {
+			c.put(key, h, now)
+			return h, true
+		}
+	}
+	return Host{}, false
 }
 
 func (c *hostCache) put(key string, h Host, now time.Time) {

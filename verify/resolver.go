@@ -60,6 +60,9 @@ func (r *Resolver) Stats() ClientStats { return r.client.Stats() }
 // in the Result, never as a Go error; a cancelled ctx gives TempError too.
 func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 	checked := r.now().UTC()
+	if err := r.client.AwaitStart(ctx); err != nil {
+		return Result{Domain: domain, Status: TempError, Reason: "not checked: " + err.Error(), CheckedAt: checked}
+	}
 	mx := resolve(ctx, r.client, domain, dns.TypeMX)
 	in := Evidence{Domain: domain, MX: mx}
 	switch mx.Outcome {
