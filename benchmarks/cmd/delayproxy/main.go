@@ -1,0 +1,107 @@
+// Command delayproxy sits between a DNS client and a DNS server on loopback
+// and adds latency and packet loss, for benchmarks on machines whose kernels
+// have no netem.
+//
+// Usage:
+//
+//	delayproxy -listen 127.0.0.1:5301 -upstream 127.0.0.1:5300 -rtt 20ms -loss 0.01
+//
+// Half of -rtt is added on each leg: client to server and server to client.
+// UDP packets are dropped with probability -loss, independently on each leg,
+// from a generator seeded by -seed. TCP streams are delayed the same way but
+// never dropped: a byte stream has no packets to lose.
+//
+// UDP queries leave through a small pool of upstream sockets; the proxy
+// rewrites the 16-bit DNS message ID to route each reply back to its client,
+// so it copes with clients that open one socket per query. It prints
+// "delayproxy listening on ADDR" once both UDP and TCP listen, and counters on
+// SIGINT or SIGTERM. Only loopback addresses are accepted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var cfg config
+	var listen, upstream string
+	fs := flag.NewFlagSet("delayproxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&listen, "listen", "127.0.0.1:5301", "loopback IP:port to listen on (UDP and TCP); port 0 picks one")
+	fs.StringVar(&upstream, "upstream", "127.0.0.1:5300", "loopback IP:port of the DNS server")
+	fs.DurationVar(&cfg.rtt, "rtt", 20*time.Millisecond, "round-trip time to add; half on each leg")
+	fs.Float64Var(&cfg.loss, "loss", 0, "probability of dropping a UDP packet, on each leg")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the loss generator")
+	fs.IntVar(&cfg.sockets, "sockets", 8, "upstream UDP sockets (each routes up to 65536 queries in flight)")
+	fs.IntVar(&cfg.queue, "queue", 1<<14, "packets waiting per delay queue; more are dropped and counted as overflow")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for tuning the proxy)")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(stderr, "delayproxy:", err)
+			return 1
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	var err error
+	if cfg.listen, err = loopback(listen); err != nil {
+		fmt.Fprintln(stderr, "delayproxy: -listen:", err)
+		return 1
+	}
+	if cfg.upstream, err = loopback(upstream); err != nil {
+		fmt.Fprintln(stderr, "delayproxy: -upstream:", err)
+		return 1
+	}
+	if cfg.rtt < 0 || cfg.loss < 0 || cfg.loss >= 1 || cfg.sockets < 1 || cfg.queue < 1 {
+		fmt.Fprintln(stderr, "delayproxy: need -rtt >= 0, 0 <= -loss < 1, -sockets >= 1, -queue >= 1")
+		return 1
+	}
+	p, err := newProxy(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "delayproxy:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "delayproxy listening on %s\n", p.Addr())
+	if f, ok := stdout.(*os.File); ok {
+		f.Sync()
+	}
+	<-ctx.Done()
+	p.Close()
+	fmt.Fprintln(stderr, "delayproxy:", p.Stats())
+	return 0
+}
+
+var errNotLoopback = errors.New("not a loopback address (this proxy is for benchmarks on this machine only)")
+
+// loopback parses an IP:port and refuses anything but a loopback IP.
+func loopback(s string) (netip.AddrPort, error) {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("%q: want a literal IP:port: %w", s, err)
+	}
+	if !ap.Addr().Unmap().IsLoopback() {
+		return netip.AddrPort{}, fmt.Errorf("%q: %w", s, errNotLoopback)
+	}
+	return ap, nil
+}
