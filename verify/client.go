@@ -78,20 +78,6 @@ type upstream struct {
 	next  atomic.Uint64
 }
 
-// udpSocket is one connected UDP socket with its table of pending queries.
-type udpSocket struct {
-	conn    *net.UDPConn
-	mu      sync.Mutex
-	pending map[uint16]*call
-	closed  bool
-}
-
-type call struct {
-	name   string
-	qtype  uint16
-	answer chan *dns.Msg // buffered: the reader never blocks on a late waiter
-}
-
 // Answer is a response that matched its question, and the server that sent it.
 type Answer struct {
 	Msg    *dns.Msg
@@ -154,12 +140,15 @@ func (c *Client) dial(server string) (*udpSocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolver %s: %w", server, err)
 	}
-	_ = conn.SetReadBuffer(4 << 20)
-	s := &udpSocket{conn: conn, pending: make(map[uint16]*call)}
-	c.wg.Add(1)
+	s := newUDPSocket(conn, raddr.IP.To4() == nil)
+	c.wg.Add(2)
 	go func() {
 		defer c.wg.Done()
 		s.read()
+	}()
+	go func() {
+		defer c.wg.Done()
+		s.write()
 	}()
 	return s, nil
 }
@@ -169,10 +158,7 @@ func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		for _, up := range c.servers {
 			for _, s := range up.socks {
-				s.mu.Lock()
-				s.closed = true
-				s.mu.Unlock()
-				s.conn.Close()
+				s.close()
 			}
 		}
 	})
@@ -334,17 +320,12 @@ func (c *Client) acquire(ctx context.Context) error {
 func (c *Client) release() { <-c.inFlight }
 
 func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype uint16) (*dns.Msg, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	m.RecursionDesired = true
-	m.SetEdns0(1232, false)
-
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
 	c.queries.Add(1)
 	sock := up.socks[up.next.Add(1)%uint64(len(up.socks))]
-	resp, err := sock.exchange(ctx, m, c.cfg.Timeout)
+	resp, err := sock.exchange(ctx, name, qtype, c.cfg.Timeout)
 	c.release()
 	if errors.Is(err, ErrTimeout) {
 		c.timeouts.Add(1)
@@ -359,7 +340,7 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 	defer c.release()
 	c.queries.Add(1)
 	c.tcpCount.Add(1)
-	m.Id = dns.Id()
+	m := newQuery(name, qtype)
 	resp, _, err = c.tcp.ExchangeContext(ctx, m, up.addr)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: %w", err)
@@ -368,113 +349,6 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 		return nil, errors.New("tcp: answer does not match the question")
 	}
 	return resp, nil
-}
-
-func (s *udpSocket) exchange(ctx context.Context, m *dns.Msg, timeout time.Duration) (*dns.Msg, error) {
-	cl := &call{name: m.Question[0].Name, qtype: m.Question[0].Qtype, answer: make(chan *dns.Msg, 1)}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, ErrClosed
-	}
-	id := uint16(rand.Uint32())
-	for s.pending[id] != nil {
-		id++
-	}
-	s.pending[id] = cl
-	s.mu.Unlock()
-	m.Id = id
-
-	forget := func() {
-		s.mu.Lock()
-		if s.pending[id] == cl {
-			delete(s.pending, id)
-		}
-		s.mu.Unlock()
-	}
-	buf, err := m.Pack()
-	if err != nil {
-		forget()
-		return nil, fmt.Errorf("pack query: %w", err)
-	}
-	if _, err := s.conn.Write(buf); err != nil {
-		forget()
-		if s.isClosed() {
-			return nil, ErrClosed
-		}
-		return nil, fmt.Errorf("send: %w", err)
-	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case resp := <-cl.answer:
-		if resp == nil {
-			return nil, ErrClosed
-		}
-		return resp, nil
-	case <-t.C:
-		forget()
-		return nil, ErrTimeout
-	case <-ctx.Done():
-		forget()
-		return nil, ctx.Err()
-	}
-}
-
-func (s *udpSocket) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
-
-// read hands each answer to the query that waits for it. An answer whose ID
-// or question does not match a pending query is dropped: it is late, or
-// forged, and the waiting query times out and retries as if it were lost.
-func (s *udpSocket) read() {
-	buf := make([]byte, 65535)
-	for {
-		n, err := s.conn.Read(buf)
-		if err != nil {
-			if s.isClosed() {
-				s.failPending()
-				return
-			}
-			// ICMP port unreachable and the like: the query will time out.
-			continue
-		}
-		if n < 12 {
-			continue
-		}
-		id := uint16(buf[0])<<8 | uint16(buf[1])
-		s.mu.Lock()
-		cl := s.pending[id]
-		s.mu.Unlock()
-		if cl == nil {
-			continue
-		}
-		resp := new(dns.Msg)
-		if err := resp.Unpack(buf[:n]); err != nil {
-			continue
-		}
-		if !matches(resp, id, cl.name, cl.qtype) {
-			continue
-		}
-		s.mu.Lock()
-		if s.pending[id] == cl {
-			delete(s.pending, id)
-			cl.answer <- resp
-		}
-		s.mu.Unlock()
-	}
-}
-
-func (s *udpSocket) failPending() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, cl := range s.pending {
-		delete(s.pending, id)
-		close(cl.answer)
-	}
 }
 
 // matches checks what RFC 5452 asks a client to check of an answer.
