@@ -108,12 +108,34 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		cfg.Concurrency = 1
 	}
 
+	// The join starts as soon as the lists have been read once, and follows
+	// the resolution row by row: the domains resolve roughly in the order
+	// the rows first name them, so writing overlaps resolving instead of
+	// waiting for its end.
 	t := newTable()
-	if err := resolveAll(ctx, cfg, t, &sum); err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	read := make(chan struct{})
+	g.Go(func() error {
+		defer t.finish()
+		return resolveAll(gctx, cfg, t, &sum, read)
+	})
+	g.Go(func() error {
+		select {
+		case <-read:
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+		return join(gctx, cfg, t, &sum)
+	})
+	if err := g.Wait(); err != nil {
 		return sum, err
 	}
-	if err := join(cfg, t, &sum); err != nil {
-		return sum, err
+	if cfg.Changed != nil {
+		for _, c := range t.changed {
+			if err := cfg.Changed(c.old, c.cur, t.rowCount[c.index]); err != nil {
+				return sum, fmt.Errorf("write changes: %w", err)
+			}
+		}
 	}
 	sum.ElapsedSeconds = now().Sub(start).Seconds()
 	return sum, nil
@@ -136,14 +158,19 @@ type done struct {
 }
 
 // resolveAll is pass one: read, dedupe, verify, and write per-domain results.
-func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary) error {
+// It closes read once every row has been read.
+func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary, read chan<- struct{}) error {
 	g, ctx := errgroup.WithContext(ctx)
 	todo := make(chan work, cfg.Concurrency)
 	results := make(chan done, cfg.Concurrency)
 
 	g.Go(func() error {
 		defer close(todo)
-		return readDomains(ctx, cfg, t, sum, todo)
+		if err := readDomains(ctx, cfg, t, sum, todo); err != nil {
+			return err
+		}
+		close(read)
+		return nil
 	})
 	workers, wctx := errgroup.WithContext(ctx)
 	for range cfg.Concurrency {
@@ -174,11 +201,7 @@ func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 	g.Go(func() error {
 		return collect(ctx, cfg, t, sum, results)
 	})
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	sum.Columns = t.columns
-	return nil
+	return g.Wait()
 }
 
 // readDomains reads every input once, in order, and sends each new domain
@@ -195,6 +218,7 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 		if i == 0 {
 			header = cur
 			t.columns = cur
+			sum.Columns = cur
 		} else if !slices.Equal(cur, header) {
 			r.Close()
 			return badInput(fmt.Errorf("%s: header %q differs from %s's %q", in.Name(), cur, cfg.Inputs[0].Name(), header))
@@ -220,6 +244,7 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 			if !isNew {
 				return nil
 			}
+
 			w := work{index: idx, domain: domain}
 			if bad != nil {
 				res := verify.Result{Domain: domain, Status: verify.Invalid, Reason: bad.Error(), CheckedAt: cfg.now().UTC()}
@@ -359,14 +384,15 @@ func record(cfg Config, t *table, sum *Summary, d done) error {
 		cfg.Progress.Add(1)
 	}
 	if d.cached != nil && d.cached.Status != res.Status {
-		t.changed = append(t.changed, change{old: *d.cached, cur: res})
+		t.changed = append(t.changed, change{index: d.index, old: *d.cached, cur: res})
 	}
 	return nil
 }
 
 // join is pass two: read the inputs again and write one row per input row,
-// in order, with the domain's verdict.
-func join(cfg Config, t *table, sum *Summary) error {
+// in order, with the domain's verdict, waiting where the verdict is not in
+// yet.
+func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 	columns := append(slices.Clip(sum.Columns), ColDomain, ColStatus, ColReason)
 	w, err := cfg.Out(columns)
 	if err != nil {
@@ -382,10 +408,12 @@ func join(cfg Config, t *table, sum *Summary) error {
 			status, reason := verify.Invalid, ""
 			if bad != nil {
 				reason = bad.Error()
-			} else if e, ok := t.get(domain); ok {
-				status, reason = e.status, e.reason
 			} else {
-				return fmt.Errorf("%s: domain %q has no result: the input changed during the run", in.Name(), domain)
+				e, err := t.wait(ctx, domain)
+				if err != nil {
+					return fmt.Errorf("%s: %w", in.Name(), err)
+				}
+				status, reason = e.status, e.reason
 			}
 			sum.AddressesByStatus[status]++
 			out := make(rowio.Row, 0, len(columns))
@@ -394,7 +422,6 @@ func join(cfg Config, t *table, sum *Summary) error {
 				out = append(out, nil)
 			}
 			out = append(out, domain, string(status), reason)
-			t.countRow(domain)
 			if err := w.Write(out); err != nil {
 				return fmt.Errorf("write results: %w", err)
 			}
@@ -409,13 +436,6 @@ func join(cfg Config, t *table, sum *Summary) error {
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write results: %w", err)
-	}
-	if cfg.Changed != nil {
-		for _, c := range t.changed {
-			if err := cfg.Changed(c.old, c.cur, t.rows(c.cur.Domain)); err != nil {
-				return fmt.Errorf("write changes: %w", err)
-			}
-		}
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
+	"sync"
 
 	"github.com/mxverify/mxverify/verify"
 )
@@ -10,20 +12,23 @@ import (
 // more: memory grows with domains, never with rows, and a list of ten
 // million rows over a million domains must fit in a few hundred MB.
 //
-// During pass one the reader owns index and the collector owns entries:
-// the collector appends in index order (it reorders results), so neither
-// touches the other's half until both are done.
+// The reader owns index and rowCount, and is done with them before the
+// join starts. The collector appends verdicts to entries in first-seen
+// order (it reorders results); the join waits on cond for the one it needs.
 type table struct {
-	index   map[string]int32
-	entries []entry
-	columns []string
-	column  int
+	index    map[string]int32
+	rowCount []int64 // rows per domain, for the changes report
+	columns  []string
+	column   int
+
+	mu       sync.Mutex
+	cond     sync.Cond
+	entries  []entry
+	finished bool // no more verdicts will come
 	// reasons interns reason texts: most domains share a handful.
 	reasons map[string]string
 
 	changed []change
-	// changedRows counts the rows of domains whose status changed.
-	changedRows map[string]int64
 }
 
 type entry struct {
@@ -31,21 +36,28 @@ type entry struct {
 	reason string
 }
 
-type change struct{ old, cur verify.Result }
+type change struct {
+	index    int
+	old, cur verify.Result
+}
 
 func newTable() *table {
-	return &table{index: make(map[string]int32), reasons: make(map[string]string)}
+	t := &table{index: make(map[string]int32), reasons: make(map[string]string)}
+	t.cond.L = &t.mu
+	return t
 }
 
 func (t *table) len() int { return len(t.index) }
 
-// add registers a domain in first-seen order.
+// add registers a row's domain, new ones in first-seen order.
 func (t *table) add(domain string) (int, bool) {
 	if i, ok := t.index[domain]; ok {
+		t.rowCount[i]++
 		return int(i), false
 	}
 	i := len(t.index)
 	t.index[domain] = int32(i)
+	t.rowCount = append(t.rowCount, 1)
 	return i, true
 }
 
@@ -53,39 +65,45 @@ const maxInterned = 1 << 16
 
 // append records the verdict of the next domain in first-seen order.
 func (t *table) append(i int, status verify.Status, reason string) error {
-	if i != len(t.entries) {
-		return fmt.Errorf("internal error: result %d recorded as %d", i, len(t.entries))
-	}
 	if r, ok := t.reasons[reason]; ok {
 		reason = r
 	} else if len(t.reasons) < maxInterned {
 		t.reasons[reason] = reason
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i != len(t.entries) {
+		return fmt.Errorf("internal error: result %d recorded as %d", i, len(t.entries))
+	}
 	t.entries = append(t.entries, entry{status: status, reason: reason})
+	t.cond.Broadcast()
 	return nil
 }
 
-func (t *table) get(domain string) (entry, bool) {
+// finish wakes a join waiting for verdicts that will not come.
+func (t *table) finish() {
+	t.mu.Lock()
+	t.finished = true
+	t.mu.Unlock()
+	t.cond.Broadcast()
+}
+
+// wait returns the verdict on domain once it is in.
+func (t *table) wait(ctx context.Context, domain string) (entry, error) {
 	i, ok := t.index[domain]
-	if !ok || int(i) >= len(t.entries) {
-		return entry{}, false
+	if !ok {
+		return entry{}, fmt.Errorf("domain %q was not in the first read: the input changed during the run", domain)
 	}
-	return t.entries[i], true
-}
-
-func (t *table) countRow(domain string) {
-	if len(t.changed) == 0 {
-		return
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for int(i) >= len(t.entries) && !t.finished {
+		t.cond.Wait()
 	}
-	if t.changedRows == nil {
-		t.changedRows = make(map[string]int64, len(t.changed))
-		for _, c := range t.changed {
-			t.changedRows[c.cur.Domain] = 0
+	if int(i) >= len(t.entries) {
+		if err := ctx.Err(); err != nil {
+			return entry{}, err
 		}
+		return entry{}, fmt.Errorf("domain %q has no result", domain)
 	}
-	if _, ok := t.changedRows[domain]; ok {
-		t.changedRows[domain]++
-	}
+	return t.entries[i], nil
 }
-
-func (t *table) rows(domain string) int64 { return t.changedRows[domain] }
