@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxverify/mxverify/io/cache"
 	"github.com/mxverify/mxverify/io/fileio"
 	"github.com/mxverify/mxverify/io/rowio"
 	"github.com/mxverify/mxverify/io/tableio"
@@ -79,6 +80,12 @@ type options struct {
 	progress      string
 	logFormat     string
 	cpuProfile    string
+	cache         string
+	cacheMaxAge   time.Duration
+	cacheMinAge   time.Duration
+	lockTimeout   time.Duration
+	changes       string
+	metrics       string
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -104,6 +111,12 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.summary, "summary", "", "write the run's summary as JSON to `FILE`")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "stderr log format: text or json")
+	fs.StringVar(&o.cache, "cache", "", "keep results in this cache `FILE` (bbolt) between runs, and resume from it after a crash")
+	fs.DurationVar(&o.cacheMaxAge, "cache-max-age", 24*time.Hour, "reuse a cached result at most this long, whatever its TTL")
+	fs.DurationVar(&o.cacheMinAge, "cache-min-age", time.Hour, "reuse a cached result at least this long, even if its TTL is shorter")
+	fs.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for a cache another run is using (0: fail at once)")
+	fs.StringVar(&o.changes, "changes", "", "with --cache, write the domains whose status changed since the cached result to `FILE` (.csv or .jsonl)")
+	fs.StringVar(&o.metrics, "metrics", "", "write Prometheus text metrics to `FILE` at the end (for node_exporter's textfile collector)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: mxverify run INPUT... [flags]\n\nINPUT is a .csv, .csv.gz, .tsv, .jsonl or .parquet file, or - for CSV on stdin.\nSeveral inputs must share one header.\n\nFlags:\n")
@@ -164,7 +177,15 @@ func (o *options) validate() error {
 	if stdins > 1 {
 		return fmt.Errorf("%w: standard input (-) can be read only once", errUsage)
 	}
-	for _, p := range []string{o.out, o.domains} {
+	switch {
+	case o.changes != "" && o.cache == "":
+		return fmt.Errorf("%w: --changes needs --cache (the previous results live there)", errUsage)
+	case o.cacheMinAge < 0 || o.cacheMaxAge <= 0 || o.cacheMinAge > o.cacheMaxAge:
+		return fmt.Errorf("%w: want 0 <= --cache-min-age <= --cache-max-age", errUsage)
+	case o.lockTimeout < 0:
+		return fmt.Errorf("%w: --lock-timeout cannot be negative", errUsage)
+	}
+	for _, p := range []string{o.out, o.domains, o.changes} {
 		if p != "" {
 			if err := tableio.CheckOutput(p); err != nil {
 				return fmt.Errorf("%w: %w", errUsage, err)
@@ -216,7 +237,22 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		defer stop()
 	}
+	start := time.Now()
 	sum, err := execute(ctx, o, stdin, stdout, stderr)
+	if o.metrics != "" {
+		// Whatever the ending, monitoring hears of it.
+		defer func() {
+			if sum.ElapsedSeconds == 0 {
+				sum.ElapsedSeconds = time.Since(start).Seconds()
+			}
+			if err := writeMetrics(o.metrics, sum, code, time.Now()); err != nil {
+				log.Error(err.Error())
+				if code == exitOK {
+					code = exitError
+				}
+			}
+		}()
+	}
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil {
 			var sig interrupted
@@ -265,13 +301,26 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 			return sum, err
 		}
 	}
-	res, err := verify.New(verify.Config{ClientConfig: verify.ClientConfig{
+	vcfg := verify.Config{ClientConfig: verify.ClientConfig{
 		Servers:     servers,
 		Timeout:     o.timeout,
 		Retries:     o.retries,
 		QPS:         o.qps,
 		MaxInFlight: o.concurrency,
-	}})
+	}}
+	var store *cache.Cache
+	if o.cache != "" {
+		var err error
+		store, err = cache.Open(o.cache, cache.Options{MaxAge: o.cacheMaxAge, MinAge: o.cacheMinAge, LockTimeout: o.lockTimeout})
+		if err != nil {
+			return sum, err
+		}
+		// Deferred before the resolver's Close so that it runs after it:
+		// the last results reach the disk even when the run is stopped.
+		defer store.Close()
+		vcfg.Hosts = store
+	}
+	res, err := verify.New(vcfg)
 	if err != nil {
 		return sum, err
 	}
@@ -304,6 +353,17 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		}
 		outputs = append(outputs, out)
 		cfg.Domains = out
+	}
+	if store != nil {
+		cfg.Cache = store
+	}
+	if o.changes != "" {
+		ch, err := newChanges(o.changes, stdout)
+		if err != nil {
+			return sum, err
+		}
+		outputs = append(outputs, ch.out)
+		cfg.Changed = ch.add
 	}
 	if b := newBar(o.progress, stderr); b != nil {
 		cfg.Progress = b

@@ -1,0 +1,387 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/mxverify/mxverify/verify"
+)
+
+// The file layout. The meta bucket's format key tells an mxverify cache
+// from any other bolt file, and its version lets a later mxverify refuse a
+// layout it does not know instead of misreading it.
+var (
+	bucketMeta    = []byte("meta")
+	bucketDomains = []byte("domains")
+	bucketHosts   = []byte("hosts")
+	keyFormat     = []byte("format")
+)
+
+const (
+	formatMagic   = "mxverify-cache/"
+	formatVersion = 1
+)
+
+// domainRecord and hostRecord are the stored values. Expires is in Unix
+// seconds, so that expiry does not depend on how time.Time encodes. The
+// JSON of verify.Result and verify.Host is part of the format: verify.Host's
+// Outcome is stored as its number, so renumbering verify's Outcome
+// constants (or changing either type's tags) needs a formatVersion bump.
+type domainRecord struct {
+	Version int           `json:"v"`
+	Expires int64         `json:"expires"`
+	Result  verify.Result `json:"result"`
+}
+
+type hostRecord struct {
+	Version int         `json:"v"`
+	Expires int64       `json:"expires"`
+	Host    verify.Host `json:"host"`
+}
+
+type domainEntry struct {
+	res     verify.Result
+	expires int64
+}
+
+type hostEntry struct {
+	host    verify.Host
+	expires int64
+}
+
+// prepare checks that db is an mxverify cache, or makes it one if it is
+// empty (new, or created by a run that died before its first commit).
+func prepare(db *bolt.DB) error {
+	var fresh, missing bool
+	err := db.View(func(tx *bolt.Tx) error {
+		// A truncated file keeps valid meta pages that point past its end;
+		// reading there would fault, so compare sizes before anything else.
+		info, err := os.Stat(db.Path())
+		if err != nil {
+			return err
+		}
+		if tx.Size() > info.Size() {
+			return &corruptError{path: db.Path(), what: "is truncated",
+				err: fmt.Errorf("%d bytes, its pages need %d", info.Size(), tx.Size())}
+		}
+		if err := scanPages(tx, db.Info().PageSize); err != nil {
+			return &corruptError{path: db.Path(), what: "is corrupt", err: err}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta != nil {
+			missing = tx.Bucket(bucketDomains) == nil || tx.Bucket(bucketHosts) == nil
+			return checkFormat(db.Path(), meta.Get(keyFormat))
+		}
+		if k, _ := tx.Cursor().First(); k != nil {
+			return &corruptError{path: db.Path(), what: "is not an mxverify cache",
+				err: errors.New("a bolt database without mxverify's format marker")}
+		}
+		fresh = true
+		return nil
+	})
+	if err != nil || !fresh && !missing {
+		return err
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		if fresh {
+			meta, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			if err := meta.Put(keyFormat, []byte(formatMagic+strconv.Itoa(formatVersion))); err != nil {
+				return err
+			}
+		}
+		for _, b := range [][]byte{bucketDomains, bucketHosts} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// scanPages reads the header of every page in use. bbolt trusts them: a
+// damaged overflow count makes it free billions of pages in a loop (a
+// hang, not a panic), and an unknown page type makes it misread data. One
+// pass over the headers is cheap next to a night of DNS, and turns these
+// into an error before anything is read or written. It does not prove the
+// trees sound: bad keys and values are met, and survived, while reading.
+func scanPages(tx *bolt.Tx, pageSize int) error {
+	hwm := int(tx.Size() / int64(pageSize))
+	for id := 2; id < hwm; {
+		info, err := tx.Page(id)
+		if err != nil {
+			return err
+		}
+		if info == nil {
+			break
+		}
+		switch info.Type {
+		case "free":
+			id++
+			continue
+		case "branch", "leaf", "freelist":
+		default:
+			return fmt.Errorf("page %d has type %s", id, info.Type)
+		}
+		if info.OverflowCount < 0 || info.OverflowCount >= hwm-id {
+			return fmt.Errorf("page %d claims %d overflow pages, past the end of the file (%d pages)", id, info.OverflowCount, hwm)
+		}
+		id += 1 + info.OverflowCount
+	}
+	return nil
+}
+
+func checkFormat(path string, v []byte) error {
+	s, ok := strings.CutPrefix(string(v), formatMagic)
+	n, err := strconv.Atoi(s)
+	switch {
+	case !ok || err != nil || n < 1:
+		return &corruptError{path: path, what: "is not an mxverify cache",
+			err: fmt.Errorf("format marker %q", v)}
+	case n > formatVersion:
+		return &corruptError{path: path, what: "was written by a newer mxverify",
+			err: fmt.Errorf("cache format %d, this one reads %d", n, formatVersion)}
+	}
+	return nil
+}
+
+// write puts the batch in sorted key order, which keeps the transaction's
+// page splits local.
+func write(tx *bolt.Tx, domains map[string]domainEntry, hosts map[string]hostEntry) error {
+	b := tx.Bucket(bucketDomains)
+	for _, k := range slices.Sorted(maps.Keys(domains)) {
+		e := domains[k]
+		v, err := json.Marshal(domainRecord{Version: formatVersion, Expires: e.expires, Result: e.res})
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", k, err)
+		}
+		if err := b.Put([]byte(k), v); err != nil {
+			return fmt.Errorf("store %s: %w", k, err)
+		}
+	}
+	b = tx.Bucket(bucketHosts)
+	for _, k := range slices.Sorted(maps.Keys(hosts)) {
+		e := hosts[k]
+		v, err := json.Marshal(hostRecord{Version: formatVersion, Expires: e.expires, Host: e.host})
+		if err != nil {
+			return fmt.Errorf("encode host %s: %w", k, err)
+		}
+		if err := b.Put([]byte(k), v); err != nil {
+			return fmt.Errorf("store host %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// key is the stored form of a name: lower case, no trailing dot, as
+// verify already gives them; anything else could never be looked up.
+func key(name string) (string, bool) {
+	k := strings.ToLower(strings.TrimSuffix(name, "."))
+	return k, k != "" && len(k) <= bolt.MaxKeySize
+}
+
+// lifetime is how long an entry with this TTL is reused.
+func (c *Cache) lifetime(ttl uint32) time.Duration {
+	return min(max(time.Duration(ttl)*time.Second, c.minAge), c.maxAge)
+}
+
+// Put buffers a fresh result; the next commit writes it. temp_error says
+// nothing about the domain and invalid is decided without DNS, so neither
+// is kept: the next run asks (or checks) again. A previous entry for the
+// domain then stays, expired, for the changes report. The entry expires at
+// res.CheckedAt plus its TTL, floored by MinAge and capped by MaxAge;
+// negative answers carry their RFC 2308 TTL in res.TTL.
+func (c *Cache) Put(res verify.Result) {
+	if res.Status == verify.TempError || res.Status == verify.Invalid || !res.Status.Valid() {
+		return
+	}
+	k, ok := key(res.Domain)
+	if !ok {
+		return
+	}
+	res.Domain = k
+	// A CheckedAt after now (a clock stepped back) would let the entry
+	// outlive MaxAge.
+	checked := res.CheckedAt
+	if now := c.now(); checked.IsZero() || checked.After(now) {
+		checked = now
+	}
+	e := domainEntry{res: res, expires: checked.Add(c.lifetime(res.TTL)).Unix()}
+	c.mu.Lock()
+	c.pending[k] = e
+	c.mu.Unlock()
+}
+
+// Lookup returns the stored result for domain. found is true for an
+// expired entry too, because the changes report needs the previous
+// verdict; fresh tells whether it may be used instead of asking DNS. An
+// entry that cannot be decoded is a miss.
+func (c *Cache) Lookup(domain string) (res verify.Result, found, fresh bool) {
+	k, ok := key(domain)
+	if !ok {
+		c.misses.Add(1)
+		return verify.Result{}, false, false
+	}
+	e, ok := c.lookup(k)
+	if !ok {
+		c.misses.Add(1)
+		return verify.Result{}, false, false
+	}
+	if c.now().Unix() >= e.expires {
+		c.misses.Add(1)
+		c.exp.Add(1)
+		return e.res, true, false
+	}
+	c.hits.Add(1)
+	return e.res, true, true
+}
+
+func (c *Cache) lookup(k string) (domainEntry, bool) {
+	c.mu.Lock()
+	e, ok := c.pending[k]
+	if !ok {
+		e, ok = c.committing[k]
+	}
+	c.mu.Unlock()
+	if ok || c.broken.Load() {
+		return e, ok
+	}
+	var rec domainRecord
+	err := guard(func() error {
+		return c.db.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketDomains).Get([]byte(k))
+			if v == nil {
+				return nil
+			}
+			ok = true
+			return json.Unmarshal(v, &rec)
+		})
+	})
+	switch {
+	case err == nil && ok && (rec.Version != formatVersion || !rec.Result.Status.Valid()):
+		c.decodeErrors.Add(1)
+		return e, false
+	case err == nil:
+		return domainEntry{res: rec.Result, expires: rec.Expires}, ok
+	}
+	c.readFailed(err)
+	return e, false
+}
+
+// readFailed sorts a read error: a bad value is one miss, a panic means
+// the file is damaged, and a closed database (use after Close) is a miss.
+func (c *Cache) readFailed(err error) {
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		c.failRead(err)
+	case errors.Is(err, bolt.ErrDatabaseNotOpen):
+	default:
+		c.decodeErrors.Add(1)
+	}
+}
+
+// PutHost buffers an exchange's address lookup. A failed lookup is not
+// kept, like temp_error. The entry expires its TTL, floored by MinAge and
+// capped by MaxAge, from now.
+func (c *Cache) PutHost(h verify.Host) {
+	if h.Outcome == verify.Failed {
+		return
+	}
+	k, ok := key(h.Name)
+	if !ok {
+		return
+	}
+	h.Name = k
+	e := hostEntry{host: h, expires: c.now().Add(c.lifetime(h.TTL)).Unix()}
+	c.mu.Lock()
+	c.pendingHosts[k] = e
+	c.mu.Unlock()
+}
+
+// GetHost returns a fresh stored lookup of the host name, with the TTL it
+// was served with. A domain verdict built on it may so outlive the host
+// entry by up to --cache-max-age; the cap bounds that, and in exchange a
+// resumed run writes exactly what an uninterrupted one would.
+func (c *Cache) GetHost(name string) (verify.Host, bool) {
+	k, ok := key(name)
+	if !ok {
+		c.hostMiss.Add(1)
+		return verify.Host{}, false
+	}
+	e, ok := c.lookupHost(k)
+	now := c.now().Unix()
+	if !ok || e.host.Outcome == verify.Failed || now >= e.expires {
+		c.hostMiss.Add(1)
+		return verify.Host{}, false
+	}
+	// The TTL stays the one the record was served with, as the in-run
+	// cache keeps it: a resumed run then writes what an uninterrupted one
+	// would. The entry itself still expires on time.
+	c.hostHits.Add(1)
+	return e.host, true
+}
+
+func (c *Cache) lookupHost(k string) (hostEntry, bool) {
+	c.mu.Lock()
+	e, ok := c.pendingHosts[k]
+	if !ok {
+		e, ok = c.committingHosts[k]
+	}
+	c.mu.Unlock()
+	if ok || c.broken.Load() {
+		return e, ok
+	}
+	var rec hostRecord
+	err := guard(func() error {
+		return c.db.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketHosts).Get([]byte(k))
+			if v == nil {
+				return nil
+			}
+			ok = true
+			return json.Unmarshal(v, &rec)
+		})
+	})
+	switch {
+	case err == nil && ok && rec.Version != formatVersion:
+		c.decodeErrors.Add(1)
+		return e, false
+	case err == nil:
+		return hostEntry{host: rec.Host, expires: rec.Expires}, ok
+	}
+	c.readFailed(err)
+	return e, false
+}
+
+// Len counts the entries in the file, expired ones included; pending
+// writes count once committed.
+func (c *Cache) Len() (domains, hosts int, err error) {
+	err = guard(func() error {
+		return c.db.View(func(tx *bolt.Tx) error {
+			domains = tx.Bucket(bucketDomains).Stats().KeyN
+			hosts = tx.Bucket(bucketHosts).Stats().KeyN
+			return nil
+		})
+	})
+	var pe *panicError
+	if errors.As(err, &pe) {
+		c.failRead(err)
+		return 0, 0, corrupt(c.path, err)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("read cache %s: %w", c.path, err)
+	}
+	return domains, hosts, nil
+}
