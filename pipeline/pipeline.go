@@ -113,6 +113,12 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	// the rows first name them, so writing overlaps resolving instead of
 	// waiting for its end.
 	t := newTable()
+	rows, err := newSpool()
+	if err != nil {
+		return sum, err
+	}
+	defer rows.close()
+	t.rows = rows
 	g, gctx := errgroup.WithContext(ctx)
 	read := make(chan struct{})
 	g.Go(func() error {
@@ -167,6 +173,9 @@ func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary, read ch
 	g.Go(func() error {
 		defer close(todo)
 		if err := readDomains(ctx, cfg, t, sum, todo); err != nil {
+			return err
+		}
+		if err := t.rows.rewind(); err != nil {
 			return err
 		}
 		close(read)
@@ -236,11 +245,19 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 			domain, bad := parseRow(row, col)
 			if bad != nil {
 				sum.InvalidRows++
+				if err := t.rows.put(-1); err != nil {
+					return err
+				}
 				if domain == "" || !domainInvalid(domain) {
 					return nil
 				}
 			}
 			idx, isNew := t.add(domain)
+			if bad == nil {
+				if err := t.rows.put(idx); err != nil {
+					return err
+				}
+			}
 			if !isNew {
 				return nil
 			}
@@ -404,12 +421,20 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 			return badInput(err)
 		}
 		err = eachRow(r, nil, func(row rowio.Row) error {
-			domain, bad := parseRow(row, t.column)
+			idx, err := t.rows.next()
+			if err != nil {
+				return fmt.Errorf("%s: %w", in.Name(), err)
+			}
+			var domain string
 			status, reason := verify.Invalid, ""
-			if bad != nil {
-				reason = bad.Error()
+			if idx < 0 {
+				var bad error
+				if domain, bad = parseRow(row, t.column); bad != nil {
+					reason = bad.Error()
+				}
 			} else {
-				e, err := t.wait(ctx, domain)
+				domain = t.domains[idx]
+				e, err := t.wait(ctx, idx)
 				if err != nil {
 					return fmt.Errorf("%s: %w", in.Name(), err)
 				}

@@ -17,7 +17,9 @@ import (
 // order (it reorders results); the join waits on cond for the one it needs.
 type table struct {
 	index    map[string]int32
-	rowCount []int64 // rows per domain, for the changes report
+	domains  []string // by index
+	rowCount []int64  // rows per domain, for the changes report
+	rows     *spool   // each row's domain index, for the join
 	columns  []string
 	column   int
 
@@ -57,6 +59,7 @@ func (t *table) add(domain string) (int, bool) {
 	}
 	i := len(t.index)
 	t.index[domain] = int32(i)
+	t.domains = append(t.domains, domain)
 	t.rowCount = append(t.rowCount, 1)
 	return i, true
 }
@@ -88,22 +91,21 @@ func (t *table) finish() {
 	t.cond.Broadcast()
 }
 
-// wait returns the verdict on domain once it is in.
-func (t *table) wait(ctx context.Context, domain string) (entry, error) {
-	i, ok := t.index[domain]
-	if !ok {
-		return entry{}, fmt.Errorf("domain %q was not in the first read: the input changed during the run", domain)
+// wait returns the verdict on domain i once it is in.
+func (t *table) wait(ctx context.Context, i int) (entry, error) {
+	if i >= len(t.domains) {
+		return entry{}, fmt.Errorf("row names domain %d of %d: the input changed during the run", i, len(t.domains))
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for int(i) >= len(t.entries) && !t.finished {
+	for i >= len(t.entries) && !t.finished {
 		t.cond.Wait()
 	}
-	if int(i) >= len(t.entries) {
+	if i >= len(t.entries) {
 		if err := ctx.Err(); err != nil {
 			return entry{}, err
 		}
-		return entry{}, fmt.Errorf("domain %q has no result", domain)
+		return entry{}, fmt.Errorf("domain %q has no result", t.domains[i])
 	}
 	return t.entries[i], nil
 }
