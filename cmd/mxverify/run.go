@@ -333,9 +333,12 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		}
 	}()
 	cfg := pipeline.Config{
-		Inputs:      inputs,
-		Column:      o.column,
-		Concurrency: o.concurrency,
+		Inputs: inputs,
+		Column: o.column,
+		// Twice as many domains as query slots: a domain spends part of
+		// its time between queries (parsing, classifying, waiting for a
+		// shared host), and the in-flight bound should stay full.
+		Concurrency: 2 * o.concurrency,
 		Verifier:    res,
 		Out: func(columns []string) (rowio.Writer, error) {
 			out, err := tableio.CreateRows(o.out, stdout, columns, first.ParquetSchema())
