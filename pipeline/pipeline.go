@@ -138,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	if cfg.Changed != nil {
 		for _, c := range t.changed {
-			if err := cfg.Changed(c.old, c.cur, t.rowCount[c.index]); err != nil {
+			if err := cfg.Changed(c.old, c.cur, int64(t.rowCount[c.index])); err != nil {
 				return sum, fmt.Errorf("write changes: %w", err)
 			}
 		}
@@ -438,7 +438,7 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 				if err != nil {
 					return fmt.Errorf("%s: %w", in.Name(), err)
 				}
-				status, reason = e.status, e.reason
+				status, reason = e.Status(), e.reason
 			}
 			sum.AddressesByStatus[status]++
 			out := make(rowio.Row, 0, len(columns))

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/mxverify/mxverify/verify"
@@ -18,7 +20,7 @@ import (
 type table struct {
 	index    map[string]int32
 	domains  []string // by index
-	rowCount []int64  // rows per domain, for the changes report
+	rowCount []int32  // rows per domain, for the changes report
 	rows     *spool   // each row's domain index, for the join
 	columns  []string
 	column   int
@@ -33,10 +35,14 @@ type table struct {
 	changed []change
 }
 
+// entry is 24 bytes: a status as its index in verify.Statuses, not as
+// a 16-byte string, since a million of them live for the whole run.
 type entry struct {
-	status verify.Status
 	reason string
+	status uint8
 }
+
+func (e entry) Status() verify.Status { return verify.Statuses[e.status] }
 
 type change struct {
 	index    int
@@ -58,6 +64,8 @@ func (t *table) add(domain string) (int, bool) {
 		return int(i), false
 	}
 	i := len(t.index)
+	// A copy: the parsed domain may point into the whole CSV record.
+	domain = strings.Clone(domain)
 	t.index[domain] = int32(i)
 	t.domains = append(t.domains, domain)
 	t.rowCount = append(t.rowCount, 1)
@@ -78,9 +86,18 @@ func (t *table) append(i int, status verify.Status, reason string) error {
 	if i != len(t.entries) {
 		return fmt.Errorf("internal error: result %d recorded as %d", i, len(t.entries))
 	}
-	t.entries = append(t.entries, entry{status: status, reason: reason})
+	t.entries = append(t.entries, entry{status: statusIndex(status), reason: reason})
 	t.cond.Broadcast()
 	return nil
+}
+
+func statusIndex(s verify.Status) uint8 {
+	for i, v := range verify.Statuses {
+		if v == s {
+			return uint8(i)
+		}
+	}
+	return uint8(slices.Index(verify.Statuses[:], verify.TempError))
 }
 
 // finish wakes a join waiting for verdicts that will not come.

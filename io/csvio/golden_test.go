@@ -1,105 +1,26 @@
 package csvio_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/mxverify/mxverify/io/internal/golden"
 	"github.com/mxverify/mxverify/io/rowio"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/formats/golden")
 
 const (
 	inputDir  = "../../testdata/formats/in"
 	goldenDir = "../../testdata/formats/golden"
 )
 
-// checkGolden compares got with the golden file name, or rewrites it with
-// -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(goldenDir, name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join(goldenDir, name), got)
 }
 
-// dump renders everything a reader yields, value types included, so that a
-// golden file shows what a reader produced and not just its text.
-func dump(r rowio.Reader) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "columns: %q\n", r.Columns())
-	for n := 1; ; n++ {
-		row, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			b.WriteString("EOF\n")
-			break
-		}
-		if err != nil {
-			fmt.Fprintf(&b, "error: %v\n", err)
-			break
-		}
-		fmt.Fprintf(&b, "row %d:", n)
-		for _, v := range row {
-			b.WriteString(" " + typed(v))
-		}
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
-}
-
-func typed(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "nil"
-	case string:
-		return fmt.Sprintf("%q", x)
-	case json.Number:
-		return "number(" + x.String() + ")"
-	case json.RawMessage:
-		return "raw(" + string(x) + ")"
-	case time.Time:
-		return "time(" + x.Format(time.RFC3339Nano) + ")"
-	}
-	return fmt.Sprintf("%T(%v)", v, v)
-}
+func dump(r rowio.Reader) []byte { return golden.Dump(r) }
 
 func inputs(t *testing.T, exts ...string) []string {
 	t.Helper()
-	var names []string
-	for _, ext := range exts {
-		m, err := filepath.Glob(filepath.Join(inputDir, "*"+ext))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range m {
-			names = append(names, filepath.Base(p))
-		}
-	}
-	if len(names) == 0 {
-		t.Fatalf("no %s inputs in %s", strings.Join(exts, ", "), inputDir)
-	}
-	return names
+	return golden.Inputs(t, inputDir, exts...)
 }

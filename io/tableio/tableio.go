@@ -161,30 +161,38 @@ func CheckOutput(path string) error {
 	return err
 }
 
-// CreateRows starts a per-address output. With a Parquet source and a
-// Parquet output the input's column types are kept.
-func CreateRows(path string, stdout io.Writer, columns []string, src *parquet.Schema) (*Output, error) {
+// create opens the hidden file of an output whose format the path names.
+func create(path string, stdout io.Writer) (*Output, fileio.Format, error) {
 	format, _, err := fileio.FormatOf(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f, err := fileio.CreateStd(path, stdout)
 	if err != nil {
+		return nil, 0, err
+	}
+	return &Output{file: f}, format, nil
+}
+
+// CreateRows starts a per-address output. With a Parquet source and a
+// Parquet output the input's column types are kept.
+func CreateRows(path string, stdout io.Writer, columns []string, src *parquet.Schema) (*Output, error) {
+	o, format, err := create(path, stdout)
+	if err != nil {
 		return nil, err
 	}
-	o := &Output{file: f}
 	switch format {
 	case fileio.CSV:
-		o.rows, err = csvio.NewWriter(f, columns, ',')
+		o.rows, err = csvio.NewWriter(o.file, columns, ',')
 	case fileio.TSV:
-		o.rows, err = csvio.NewWriter(f, columns, '\t')
+		o.rows, err = csvio.NewWriter(o.file, columns, '\t')
 	case fileio.JSONL:
-		o.rows = jsonlio.NewWriter(f, columns)
+		o.rows = jsonlio.NewWriter(o.file, columns)
 	case fileio.Parquet:
-		o.rows, err = parquetio.NewWriter(f, columns, src)
+		o.rows, err = parquetio.NewWriter(o.file, columns, src)
 	}
 	if err != nil {
-		f.Abort()
+		o.file.Abort()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil
@@ -192,27 +200,22 @@ func CreateRows(path string, stdout io.Writer, columns []string, src *parquet.Sc
 
 // CreateResults starts a per-domain output.
 func CreateResults(path string, stdout io.Writer) (*Output, error) {
-	format, _, err := fileio.FormatOf(path)
+	o, format, err := create(path, stdout)
 	if err != nil {
 		return nil, err
 	}
-	f, err := fileio.CreateStd(path, stdout)
-	if err != nil {
-		return nil, err
-	}
-	o := &Output{file: f}
 	switch format {
 	case fileio.CSV:
-		o.res, err = csvio.NewResultWriter(f, ',')
+		o.res, err = csvio.NewResultWriter(o.file, ',')
 	case fileio.TSV:
-		o.res, err = csvio.NewResultWriter(f, '\t')
+		o.res, err = csvio.NewResultWriter(o.file, '\t')
 	case fileio.JSONL:
-		o.res = jsonlio.NewResultWriter(f)
+		o.res = jsonlio.NewResultWriter(o.file)
 	case fileio.Parquet:
-		o.res, err = parquetio.NewResultWriter(f)
+		o.res, err = parquetio.NewResultWriter(o.file)
 	}
 	if err != nil {
-		f.Abort()
+		o.file.Abort()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil
