@@ -66,10 +66,9 @@ type Client struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	// startMu lets one domain at a time wait for the rate limiter to have
-	// room; see AwaitStart.
-	startMu   sync.Mutex
-	startPoll time.Duration
+	// startMu lets one new domain at a time wait for the rate limiter;
+	// see AwaitStart.
+	startMu sync.Mutex
 }
 
 type upstream struct {
@@ -111,7 +110,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		// letting a window of a few tens of milliseconds overshoot the rate.
 		burst := max(1, int(cfg.QPS/50))
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.QPS), burst)
-		c.startPoll = max(time.Duration(float64(time.Second)/cfg.QPS), 100*time.Microsecond)
 	}
 	// A socket holds at most 65536 IDs; a few sockets per server also spread
 	// the reading over cores.
@@ -275,38 +273,51 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// AwaitStart returns when the rate limiter has a token to spare, and is
-// called before a new domain's first query. Under a rate limit, a
-// token bucket serves waiters in arrival order: hundreds of domains started
-// at once would queue all their MX queries ahead of the first domain's
-// address lookups, and no domain would finish until every MX query had
-// gone out. Holding new domains back while follow-up queries are waiting
-// lets domains finish in a steady stream, which keeps the reorder buffer
-// small and lets a killed run lose only the last moments of work.
-func (c *Client) AwaitStart(ctx context.Context) error {
+// AwaitStart takes the rate-limit token of a new domain's first query,
+// one domain at a time, and returns a context that carries it. Under a
+// rate limit a token bucket serves waiters in arrival order: hundreds of
+// domains started at once would queue all their MX queries ahead of the
+// first domain's address lookups, and no domain would finish until every
+// MX query had gone out. With at most one new domain waiting, follow-up
+// queries go first: domains finish in a steady stream, which keeps the
+// reorder buffer small and lets a killed run lose only its last moments,
+// while the limiter stays saturated.
+func (c *Client) AwaitStart(ctx context.Context) (context.Context, error) {
 	if c.limiter == nil {
-		return ctx.Err()
+		return ctx, ctx.Err()
 	}
 	c.startMu.Lock()
 	defer c.startMu.Unlock()
-	for c.limiter.Tokens() < 1 {
-		if err := sleep(ctx, c.startPoll); err != nil {
-			return err
+	if err := c.wait(ctx); err != nil {
+		return ctx, err
+	}
+	return context.WithValue(ctx, prepaidKey{}, new(atomic.Bool)), nil
+}
+
+// prepaidKey marks a context whose first query's token AwaitStart took.
+type prepaidKey struct{}
+
+func (c *Client) wait(ctx context.Context) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		// The deadline cannot cover the wait: report it as the
+		// cancellation it will become.
+		return context.DeadlineExceeded
 	}
 	return nil
 }
 
-// acquire takes a rate-limit token and an in-flight slot.
+// acquire takes a rate-limit token (unless AwaitStart paid it) and an
+// in-flight slot.
 func (c *Client) acquire(ctx context.Context) error {
 	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		paid, _ := ctx.Value(prepaidKey{}).(*atomic.Bool)
+		if paid == nil || !paid.CompareAndSwap(false, true) {
+			if err := c.wait(ctx); err != nil {
+				return err
 			}
-			// The deadline cannot cover the wait: report it as the
-			// cancellation it will become.
-			return context.DeadlineExceeded
 		}
 	}
 	select {

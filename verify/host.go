@@ -78,7 +78,7 @@ type hostCache struct {
 
 type hostEntry struct {
 	host    Host
-	expires time.Time
+	expires int64 // Unix nanoseconds: a third of a time.Time, per host of a long list
 }
 
 func (c *hostCache) get(ctx context.Context, client *Client, name string) Host {
@@ -113,7 +113,7 @@ func (c *hostCache) cached(key string, now time.Time) (Host, bool) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
+	if ok && now.UnixNano() < e.expires {
 		return e.host, true
 	}
 	if c.store != nil {
@@ -131,7 +131,7 @@ func (c *hostCache) put(key string, h Host, now time.Time) {
 		ttl = c.failTTL
 	}
 	c.mu.Lock()
-	c.entries[key] = hostEntry{host: h, expires: now.Add(ttl)}
+	c.entries[key] = hostEntry{host: h, expires: now.Add(ttl).UnixNano()}
 	c.mu.Unlock()
 }
 

@@ -60,7 +60,8 @@ func (r *Resolver) Stats() ClientStats { return r.client.Stats() }
 // in the Result, never as a Go error; a cancelled ctx gives TempError too.
 func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 	checked := r.now().UTC()
-	if err := r.client.AwaitStart(ctx); err != nil {
+	ctx, err := r.client.AwaitStart(ctx)
+	if err != nil {
 		return Result{Domain: domain, Status: TempError, Reason: "not checked: " + err.Error(), CheckedAt: checked}
 	}
 	mx := resolve(ctx, r.client, domain, dns.TypeMX)

@@ -238,7 +238,10 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		defer stop()
 	}
 	start := time.Now()
+	memCtx, stopMem := context.WithCancel(ctx)
+	limitMemory(memCtx)
 	sum, err := execute(ctx, o, stdin, stdout, stderr)
+	stopMem()
 	if o.metrics != "" {
 		// Whatever the ending, monitoring hears of it.
 		defer func() {
