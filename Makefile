@@ -11,7 +11,7 @@ BIN     := bin
 OUT     := out
 # Run a command with loopback only where unshare works (root, as on CI and
 # the dev machines); elsewhere, plainly.
-ISOLATE := $(shell unshare -n true 2>/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$0\" \"\$$@\"'")
+ISOLATE := $(shell unshare -n sh -c 'ip link set lo up' 2>/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$0\" \"\$$@\"'")
 
 .PHONY: all build demo test test-deps check vet fmtcheck bench clean
 
