@@ -422,6 +422,7 @@ func TestJSONLogs(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "in.csv", "--resolver", srv.Addr(), "--progress", "never", "--retries", "0", "--log-format", "json", "-o", "out.csv"},
 		{"run", "missing.csv", "--log-format", "json", "--resolver", srv.Addr()},
+		{"run", "in.csv", "--log-format=json", "--frobnicate"},
 	} {
 		r := mxverify(t, dir, "", args...)
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")

@@ -195,6 +195,20 @@ func (o *options) validate() error {
 	return nil
 }
 
+// logFormatOf finds --log-format in arguments that did not parse, so that
+// even a usage error reaches a JSON log collector as JSON.
+func logFormatOf(args []string) string {
+	for i, a := range args {
+		switch {
+		case a == "--log-format=json" || a == "-log-format=json":
+			return "json"
+		case (a == "--log-format" || a == "-log-format") && i+1 < len(args) && args[i+1] == "json":
+			return "json"
+		}
+	}
+	return "text"
+}
+
 // resolverAddr accepts HOST, HOST:PORT, IPv6 and [IPv6]:PORT.
 func resolverAddr(s string) (string, error) {
 	if host, port, err := net.SplitHostPort(s); err == nil {
@@ -221,7 +235,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			fs.Usage()
 			return exitOK
 		}
-		newLogger("text", stderr).Error(err.Error() + "; run 'mxverify run --help' for usage")
+		newLogger(logFormatOf(args), stderr).Error(err.Error() + "; run 'mxverify run --help' for usage")
 		return exitError
 	}
 	log := newLogger(o.logFormat, stderr)
@@ -371,7 +385,12 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		outputs = append(outputs, ch.out)
 		cfg.Changed = ch.add
 	}
-	if b := newBar(o.progress, stderr); b != nil {
+	progress := o.progress
+	if progress == "auto" && o.logFormat == "json" {
+		// Every stderr line must stay one JSON object.
+		progress = "never"
+	}
+	if b := newBar(progress, stderr); b != nil {
 		cfg.Progress = b
 		defer b.finish()
 	}
