@@ -447,3 +447,26 @@ func TestCancelStopsEverything(t *testing.T) {
 		t.Errorf("%d goroutines left, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// A resolver on ::1 works like one on 127.0.0.1 (the sockets batch
+// through x/net/ipv6 there).
+func TestIPv6Resolver(t *testing.T) {
+	t.Parallel()
+	z, err := dnstest.Load(rulesZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := dnstest.Start("[::1]:0", z)
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	r := newResolver(t, verify.Config{}, srv)
+	for domain, want := range map[string]verify.Status{
+		"good.mxrules.net": verify.Deliverable, "big.mxrules.net": verify.Deliverable, "missing.mxrules.net": verify.NXDomain,
+	} {
+		if res := r.Verify(context.Background(), domain); res.Status != want || res.Resolver != srv.Addr() {
+			t.Errorf("%s: %s via %s (%s), want %s via %s", domain, res.Status, res.Resolver, res.Reason, want, srv.Addr())
+		}
+	}
+}
