@@ -39,6 +39,8 @@ type udpSocket struct {
 	bc    batchConn
 	sendq chan *[]byte
 	done  chan struct{}
+	// bufs recycles packed queries between exchange and the writer.
+	bufs sync.Pool
 
 	mu      sync.Mutex
 	pending map[uint16]*call
@@ -51,8 +53,6 @@ type call struct {
 	answer chan *dns.Msg // buffered: the reader never blocks on a late waiter
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
 func newUDPSocket(conn *net.UDPConn, v6 bool) *udpSocket {
 	_ = conn.SetReadBuffer(4 << 20)
 	_ = conn.SetWriteBuffer(1 << 20)
@@ -62,6 +62,7 @@ func newUDPSocket(conn *net.UDPConn, v6 bool) *udpSocket {
 		done:    make(chan struct{}),
 		pending: make(map[uint16]*call),
 	}
+	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	if v6 {
 		s.bc = ipv6.NewPacketConn(conn)
 	} else {
@@ -101,10 +102,10 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, tim
 		}
 		s.mu.Unlock()
 	}
-	bp := bufPool.Get().(*[]byte)
+	bp := s.bufs.Get().(*[]byte)
 	packed, err := packQuery((*bp)[:0], id, name, qtype)
 	if err != nil {
-		bufPool.Put(bp)
+		s.bufs.Put(bp)
 		forget()
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func (s *udpSocket) write() {
 			sent += n
 		}
 		for _, bp := range bufs {
-			bufPool.Put(bp)
+			s.bufs.Put(bp)
 		}
 	}
 }
