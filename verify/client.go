@@ -331,15 +331,13 @@ func (c *Client) acquire(ctx context.Context) error {
 func (c *Client) release() { <-c.inFlight }
 
 func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype uint16) (*dns.Msg, error) {
-	if err := c.acquire(ctx); err != nil {
-		return nil, err
-	}
-	c.queries.Add(1)
-	sock := up.socks[up.next.Add(1)%uint64(len(up.socks))]
-	resp, err := sock.exchange(ctx, name, qtype, c.cfg.Timeout)
-	c.release()
-	if errors.Is(err, ErrTimeout) {
-		c.timeouts.Add(1)
+	edns := true
+	resp, err := c.udp(ctx, up, name, qtype, edns)
+	if err == nil && resp.Rcode == dns.RcodeFormatError && resp.IsEdns0() == nil {
+		// A server that does not know EDNS answers FORMERR without an OPT
+		// record; RFC 6891 §7 has the client ask again without one.
+		edns = false
+		resp, err = c.udp(ctx, up, name, qtype, edns)
 	}
 	if err != nil || !resp.Truncated {
 		return resp, err
@@ -351,7 +349,7 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 	defer c.release()
 	c.queries.Add(1)
 	c.tcpCount.Add(1)
-	m := newQuery(name, qtype)
+	m := newQuery(name, qtype, edns)
 	resp, _, err = c.tcp.ExchangeContext(ctx, m, up.addr)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: %w", err)
@@ -360,6 +358,21 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 		return nil, errors.New("tcp: answer does not match the question")
 	}
 	return resp, nil
+}
+
+// udp sends one query over one of the server's UDP sockets.
+func (c *Client) udp(ctx context.Context, up *upstream, name string, qtype uint16, edns bool) (*dns.Msg, error) {
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer c.release()
+	c.queries.Add(1)
+	sock := up.socks[up.next.Add(1)%uint64(len(up.socks))]
+	resp, err := sock.exchange(ctx, name, qtype, edns, c.cfg.Timeout)
+	if errors.Is(err, ErrTimeout) {
+		c.timeouts.Add(1)
+	}
+	return resp, err
 }
 
 // matches checks what RFC 5452 asks a client to check of an answer.

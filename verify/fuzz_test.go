@@ -86,22 +86,24 @@ func TestPackQuery(t *testing.T) {
 		{"xn--bcher-kva.de.", dns.TypeAAAA},
 		{"weird\\.label.example.org.", dns.TypeMX},
 	} {
-		got, err := packQuery(nil, 0x1234, tt.name, tt.qtype)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
-		m := newQuery(tt.name, tt.qtype)
-		m.Id = 0x1234
-		want, err := m.Pack()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != string(want) {
-			t.Errorf("%s:\n got %x\nwant %x", tt.name, got, want)
+		for _, edns := range []bool{true, false} {
+			got, err := packQuery(nil, 0x1234, tt.name, tt.qtype, edns)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			m := newQuery(tt.name, tt.qtype, edns)
+			m.Id = 0x1234
+			want, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("%s (edns %v):\n got %x\nwant %x", tt.name, edns, got, want)
+			}
 		}
 	}
 	for _, bad := range []string{"a..b.", "x." + string(make([]byte, 64)) + "."} {
-		if _, err := packQuery(nil, 1, bad, dns.TypeA); err == nil {
+		if _, err := packQuery(nil, 1, bad, dns.TypeA, true); err == nil {
 			t.Errorf("%q packed", bad)
 		}
 	}

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -468,5 +469,61 @@ func TestIPv6Resolver(t *testing.T) {
 		if res := r.Verify(context.Background(), domain); res.Status != want || res.Resolver != srv.Addr() {
 			t.Errorf("%s: %s via %s (%s), want %s via %s", domain, res.Status, res.Resolver, res.Reason, want, srv.Addr())
 		}
+	}
+}
+
+// A server that predates EDNS answers FORMERR to an OPT record; the client
+// asks again without one (RFC 6891 §7) and gets its answer.
+func TestNoEDNSServer(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var withOPT, without int
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		mu.Lock()
+		if req.IsEdns0() != nil {
+			withOPT++
+			mu.Unlock()
+			m.SetRcode(req, dns.RcodeFormatError)
+			w.WriteMsg(m)
+			return
+		}
+		without++
+		mu.Unlock()
+		m.SetReply(req)
+		q := req.Question[0]
+		switch q.Qtype {
+		case dns.TypeMX:
+			rr, _ := dns.NewRR(q.Name + " 300 IN MX 10 mx.old.net.")
+			m.Answer = append(m.Answer, rr)
+		case dns.TypeA:
+			rr, _ := dns.NewRR(q.Name + " 300 IN A 192.0.2.7")
+			m.Answer = append(m.Answer, rr)
+		}
+		w.WriteMsg(m)
+	})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	srv := &dns.Server{PacketConn: pc, Handler: h, NotifyStartedFunc: func() { close(started) }}
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+
+	r, err := verify.New(verify.Config{ClientConfig: verify.ClientConfig{Servers: []string{pc.LocalAddr().String()}, Timeout: 2 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	res := r.Verify(context.Background(), "shop.old.net")
+	if res.Status != verify.Deliverable {
+		t.Fatalf("status %s (%s)", res.Status, res.Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if withOPT != 3 || without != 3 {
+		t.Errorf("%d queries with EDNS, %d without; want each question once each way", withOPT, without)
 	}
 }

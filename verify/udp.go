@@ -81,7 +81,7 @@ func (s *udpSocket) close() {
 	s.conn.Close()
 }
 
-func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, timeout time.Duration) (*dns.Msg, error) {
+func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edns bool, timeout time.Duration) (*dns.Msg, error) {
 	cl := &call{name: name, qtype: qtype, answer: make(chan *dns.Msg, 1)}
 	s.mu.Lock()
 	if s.closed {
@@ -103,7 +103,7 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, tim
 		s.mu.Unlock()
 	}
 	bp := s.bufs.Get().(*[]byte)
-	packed, err := packQuery((*bp)[:0], id, name, qtype)
+	packed, err := packQuery((*bp)[:0], id, name, qtype, edns)
 	if err != nil {
 		s.bufs.Put(bp)
 		forget()
@@ -243,22 +243,24 @@ func (s *udpSocket) failPending() {
 }
 
 // newQuery is the query packQuery writes, as a message (for TCP).
-func newQuery(name string, qtype uint16) *dns.Msg {
+func newQuery(name string, qtype uint16, edns bool) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = true
-	m.SetEdns0(1232, false)
+	if edns {
+		m.SetEdns0(1232, false)
+	}
 	return m
 }
 
 // packQuery appends a query for name (fully qualified) and qtype with RD
-// set and an EDNS0 OPT record advertising 1232 bytes (the DNS flag day
-// 2020 size, which avoids IP fragmentation). It writes the common case
-// itself, without the allocations of dns.Msg.Pack, and leaves names with
-// escapes to miekg/dns.
-func packQuery(buf []byte, id uint16, name string, qtype uint16) ([]byte, error) {
+// set and, with edns, an EDNS0 OPT record advertising 1232 bytes (the DNS
+// flag day 2020 size, which avoids IP fragmentation). It writes the common
+// case itself, without the allocations of dns.Msg.Pack, and leaves names
+// with escapes to miekg/dns.
+func packQuery(buf []byte, id uint16, name string, qtype uint16, edns bool) ([]byte, error) {
 	if strings.IndexByte(name, '\\') >= 0 || !strings.HasSuffix(name, ".") {
-		m := newQuery(name, qtype)
+		m := newQuery(name, qtype, edns)
 		m.Id = id
 		b, err := m.PackBuffer(buf)
 		if err != nil {
@@ -266,9 +268,13 @@ func packQuery(buf []byte, id uint16, name string, qtype uint16) ([]byte, error)
 		}
 		return b, nil
 	}
+	ar := byte(0)
+	if edns {
+		ar = 1
+	}
 	buf = append(buf,
 		byte(id>>8), byte(id), 0x01, 0x00, // ID; flags: RD
-		0, 1, 0, 0, 0, 0, 0, 1) // QD=1, AN=0, NS=0, AR=1
+		0, 1, 0, 0, 0, 0, 0, ar) // QD=1, AN=0, NS=0, AR=1 with EDNS
 	if name != "." {
 		for rest := name[:len(name)-1]; ; {
 			label := rest
@@ -290,7 +296,9 @@ func packQuery(buf []byte, id uint16, name string, qtype uint16) ([]byte, error)
 	if len(buf)-12 > 254 {
 		return nil, fmt.Errorf("pack query for %s: name too long", name)
 	}
-	buf = append(buf, 0, byte(qtype>>8), byte(qtype), 0, 1, // root, QTYPE, QCLASS IN
-		0, 0, 41, 1232>>8, 1232&0xff, 0, 0, 0, 0, 0, 0) // OPT: root, type 41, size 1232, TTL 0, RDLEN 0
+	buf = append(buf, 0, byte(qtype>>8), byte(qtype), 0, 1) // root, QTYPE, QCLASS IN
+	if edns {
+		buf = append(buf, 0, 0, 41, 1232>>8, 1232&0xff, 0, 0, 0, 0, 0, 0) // OPT: root, type 41, size 1232, TTL 0, RDLEN 0
+	}
 	return buf, nil
 }
