@@ -264,6 +264,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", map[string]string{"a.csv": "email\n"}, []string{"a.csv", "--frobnicate"}, []string{"frobnicate"}},
 		{"unknown extension", map[string]string{"a.xlsx": ""}, []string{"a.xlsx"}, []string{"a.xlsx"}},
 		{"bad output extension", map[string]string{"a.csv": "email\n"}, []string{"a.csv", "-o", "out.txt"}, []string{"out.txt"}},
+		{"output directory missing", map[string]string{"a.csv": "email\n"}, []string{"a.csv", "-o", "nodir/out.csv"}, []string{"nodir/out.csv"}},
 		{"bad qps", map[string]string{"a.csv": "email\n"}, []string{"a.csv", "--qps", "0"}, []string{"--qps"}},
 		{"no input", nil, nil, []string{"INPUT"}},
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -186,9 +187,17 @@ func (o *options) validate() error {
 		return fmt.Errorf("%w: --lock-timeout cannot be negative", errUsage)
 	}
 	for _, p := range []string{o.out, o.domains, o.changes} {
-		if p != "" {
-			if err := tableio.CheckOutput(p); err != nil {
-				return fmt.Errorf("%w: %w", errUsage, err)
+		if p == "" {
+			continue
+		}
+		if err := tableio.CheckOutput(p); err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		// Before any DNS traffic: the per-address file is only created
+		// once the lists have been read.
+		if p != fileio.Stdio {
+			if st, err := os.Stat(filepath.Dir(p)); err != nil || !st.IsDir() {
+				return fmt.Errorf("%w: %s: the directory %s does not exist", errUsage, p, filepath.Dir(p))
 			}
 		}
 	}
