@@ -182,6 +182,12 @@ func listen(addr string) (net.PacketConn, net.Listener, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("dnstest: listen udp %s: %w", addr, err)
 		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			// A client sends queries in batches of dozens; the default
+			// buffer of ~200 KB drops some under load, and each drop
+			// costs the client a timeout.
+			_ = uc.SetReadBuffer(4 << 20)
+		}
 		l, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err == nil {
 			return pc, l, nil
