@@ -227,7 +227,6 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 		if i == 0 {
 			header = cur
 			t.columns = cur
-			sum.Columns = cur
 		} else if !slices.Equal(cur, header) {
 			r.Close()
 			return badInput(fmt.Errorf("%s: header %q differs from %s's %q", in.Name(), cur, cfg.Inputs[0].Name(), header))
@@ -410,7 +409,7 @@ func record(cfg Config, t *table, sum *Summary, d done) error {
 // in order, with the domain's verdict, waiting where the verdict is not in
 // yet.
 func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
-	columns := append(slices.Clip(sum.Columns), ColDomain, ColStatus, ColReason)
+	columns := append(slices.Clip(t.columns), ColDomain, ColStatus, ColReason)
 	w, err := cfg.Out(columns)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 // Summary describes a run; its JSON form is the --summary file.
 type Summary struct {
 	Inputs            []string                `json:"inputs"`
-	Columns           []string                `json:"-"`
 	Rows              int64                   `json:"rows"`
 	InvalidRows       int64                   `json:"invalid_rows"`
 	Domains           int64                   `json:"domains"`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/mxverify/mxverify/verify"
 )
@@ -286,7 +287,7 @@ func (c *Cache) readFailed(err error) {
 	switch {
 	case errors.As(err, &pe):
 		c.failRead(err)
-	case errors.Is(err, bolt.ErrDatabaseNotOpen):
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 	default:
 		c.decodeErrors.Add(1)
 	}
