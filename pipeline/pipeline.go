@@ -95,11 +95,7 @@ func badInput(err error) error { return &inputError{err} }
 // Run verifies every domain of the inputs and writes both outputs. On error
 // the outputs are incomplete and the caller must discard them.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	start := now()
+	start := cfg.now()
 	sum := newSummary(cfg.Inputs)
 	if len(cfg.Inputs) == 0 {
 		return sum, badInput(errors.New("no input"))
@@ -143,7 +139,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			}
 		}
 	}
-	sum.ElapsedSeconds = now().Sub(start).Seconds()
+	sum.ElapsedSeconds = cfg.now().Sub(start).Seconds()
 	return sum, nil
 }
 
