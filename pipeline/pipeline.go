@@ -235,9 +235,14 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 				return err
 			}
 		}
-		err = eachRow(r, buffered, func(row rowio.Row) error {
+		t.inputRows = append(t.inputRows, 0)
+		err = eachAddress(r, buffered, col, func(addr string, bad error) error {
 			sum.Rows++
-			domain, bad := parseRow(row, col)
+			t.inputRows[i]++
+			var domain string
+			if bad == nil {
+				domain, bad = verify.Address(addr)
+			}
 			if bad != nil {
 				sum.InvalidRows++
 				if err := t.rows.put(-1); err != nil {
@@ -303,36 +308,60 @@ func (cfg Config) now() time.Time {
 	return time.Now()
 }
 
-// eachRow feeds the rows held back by column detection, then the rest.
-func eachRow(r rowio.Reader, buffered []rowio.Row, fn func(rowio.Row) error) error {
+// eachAddress feeds fn the address cell of each row: first of the rows
+// held back by column detection, then of the rest. bad is why a cell holds
+// no address at all.
+func eachAddress(r rowio.Reader, buffered []rowio.Row, col int, fn func(addr string, bad error) error) error {
 	for _, row := range buffered {
-		if err := fn(row); err != nil {
+		if err := fn(cellText(row, col)); err != nil {
 			return err
 		}
 	}
+	// Most lists are CSV, and reading the one column that holds the
+	// address skips making a value of every other cell.
+	fr, _ := r.(rowio.FieldReader)
 	for {
-		row, err := r.Read()
+		var addr string
+		var bad error
+		var err error
+		if fr != nil {
+			addr, err = fr.ReadField(col)
+		} else {
+			var row rowio.Row
+			if row, err = r.Read(); err == nil {
+				addr, bad = cellText(row, col)
+			}
+		}
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return badInput(err)
 		}
-		if err := fn(row); err != nil {
+		if err := fn(addr, bad); err != nil {
 			return err
 		}
 	}
 }
 
-// parseRow extracts the domain of a row's address. The error is the
-// reason the address is invalid.
-func parseRow(row rowio.Row, col int) (string, error) {
+// cellText is the address cell of a row, or why there is none.
+func cellText(row rowio.Row, col int) (string, error) {
 	if col >= len(row) || row[col] == nil {
 		return "", errNoAddress
 	}
 	s, ok := row[col].(string)
 	if !ok {
 		return "", errNotText
+	}
+	return s, nil
+}
+
+// parseRow extracts the domain of a row's address. The error is the
+// reason the address is invalid.
+func parseRow(row rowio.Row, col int) (string, error) {
+	s, err := cellText(row, col)
+	if err != nil {
+		return "", err
 	}
 	return verify.Address(s)
 }
@@ -410,43 +439,19 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 	if err != nil {
 		return err
 	}
-	for _, in := range cfg.Inputs {
+	// CSV to CSV, a row the writer would write back unchanged is copied as
+	// it was read, with the three columns added: no splitting, no quoting.
+	rw, _ := w.(rowio.RawWriter)
+	for i, in := range cfg.Inputs {
 		r, err := in.Open()
 		if err != nil {
 			return badInput(err)
 		}
-		err = eachRow(r, nil, func(row rowio.Row) error {
-			idx, err := t.rows.next()
-			if err != nil {
-				return fmt.Errorf("%s: %w", in.Name(), err)
-			}
-			var domain string
-			status, reason := verify.Invalid, ""
-			if idx < 0 {
-				var bad error
-				if domain, bad = parseRow(row, t.column); bad != nil {
-					reason = bad.Error()
-				}
-			} else {
-				domain = t.domains[idx]
-				e, err := t.wait(ctx, idx)
-				if err != nil {
-					return fmt.Errorf("%s: %w", in.Name(), err)
-				}
-				status, reason = e.Status(), e.reason
-			}
-			sum.AddressesByStatus[status]++
-			out := make(rowio.Row, 0, len(columns))
-			out = append(out, row...)
-			for len(out) < len(columns)-3 {
-				out = append(out, nil)
-			}
-			out = append(out, domain, string(status), reason)
-			if err := w.Write(out); err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
-			return nil
-		})
+		rr, _ := r.(rowio.RawReader)
+		if rw == nil || rr == nil || rr.Encoding() != rw.Encoding() {
+			rr = nil
+		}
+		err = joinInput(ctx, t, sum, in.Name(), r, rr, t.inputRows[i], w, rw, len(columns))
 		if cerr := r.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -456,6 +461,61 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+// joinInput writes the n rows of one input. rr and rw, when set, copy
+// rows raw.
+func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio.Reader, rr rowio.RawReader, n int64, w rowio.Writer, rw rowio.RawWriter, width int) error {
+	for range n {
+		// The index comes first: it decides how the row is read.
+		idx, err := t.rows.next()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		var raw []byte
+		var row rowio.Row
+		if idx >= 0 && rr != nil {
+			raw, row, err = rr.ReadRaw()
+		} else {
+			row, err = r.Read()
+		}
+		if err == io.EOF {
+			return badInput(fmt.Errorf("%s: the input changed during the run: it has fewer rows than on the first read", name))
+		}
+		if err != nil {
+			return badInput(err)
+		}
+		var domain string
+		status, reason := verify.Invalid, ""
+		if idx < 0 {
+			var bad error
+			if domain, bad = parseRow(row, t.column); bad != nil {
+				reason = bad.Error()
+			}
+		} else {
+			domain = t.domains[idx]
+			e, err := t.wait(ctx, idx)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			status, reason = e.Status(), e.reason
+		}
+		sum.AddressesByStatus[status]++
+		if raw != nil {
+			err = rw.WriteRaw(raw, domain, string(status), reason)
+		} else {
+			out := make(rowio.Row, 0, width)
+			out = append(out, row...)
+			for len(out) < width-3 {
+				out = append(out, nil)
+			}
+			err = w.Write(append(out, domain, string(status), reason))
+		}
+		if err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
 	}
 	return nil
 }

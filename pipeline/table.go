@@ -22,8 +22,11 @@ type table struct {
 	domains  []string // by index
 	rowCount []int32  // rows per domain, for the changes report
 	rows     *spool   // each row's domain index, for the join
-	columns  []string
-	column   int
+	// inputRows counts each input's rows, so that the join knows which
+	// input the next index is for before it reads the row.
+	inputRows []int64
+	columns   []string
+	column    int
 
 	mu       sync.Mutex
 	cond     sync.Cond

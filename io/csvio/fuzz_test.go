@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,6 +47,14 @@ func FuzzRead(f *testing.F) {
 			}
 			if err != nil {
 				checkPosError(t, err)
+				// Lines the fast path took must not shift the
+				// positions of encoding/csv's errors.
+				var pe *rowio.PosError
+				var refPe *csv.ParseError
+				if errors.As(refErr, &refPe) && !errors.Is(refErr, csv.ErrFieldCount) &&
+					errors.As(err, &pe) && (pe.Line != refPe.Line || pe.Column != refPe.Column) {
+					t.Fatalf("error at %d:%d, encoding/csv says %v", pe.Line, pe.Column, refErr)
+				}
 				return
 			}
 			if refErr != nil {
@@ -131,4 +140,64 @@ func checkPosError(t *testing.T, err error) {
 	if !errors.As(err, &pe) || pe.Path == "" {
 		t.Fatalf("error %v (%T) is not a *rowio.PosError with a path", err, err)
 	}
+}
+
+// FuzzReadRaw checks that copying a row with ReadRaw and WriteRaw writes
+// the very bytes that decoding it with Read and writing it with Write does,
+// so that the join's shortcut can never change an output; and that
+// ReadField reads what Read does.
+func FuzzReadRaw(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "a,b\n 1,2\n", "a,b\n\\.,x\n", "a,b\n\"q\",1\n1,\xc2\xa0x\n", "a\n\n\nx\r\ny", "a,b\n1,2,3\n"} {
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, tsv bool) {
+		comma := ','
+		if tsv {
+			comma = '\t'
+		}
+		plain, err := csvio.NewReader(bytes.NewReader(data), "f.csv", comma)
+		if err != nil {
+			return
+		}
+		raw, _ := csvio.NewReader(bytes.NewReader(data), "f.csv", comma)
+		field, _ := csvio.NewReader(bytes.NewReader(data), "f.csv", comma)
+		last := len(plain.Columns()) - 1
+		cols := append(slices.Clip(plain.Columns()), "x", "y")
+		var want, got bytes.Buffer
+		ww, err := csvio.NewWriter(&want, cols, comma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw, _ := csvio.NewWriter(&got, cols, comma)
+		for {
+			row, err := plain.Read()
+			b, rawRow, rawErr := raw.ReadRaw()
+			if (err == nil) != (rawErr == nil) || (err != nil && err.Error() != rawErr.Error()) {
+				t.Fatalf("Read error %v, ReadRaw error %v", err, rawErr)
+			}
+			v, fieldErr := field.ReadField(last)
+			if (err == nil) != (fieldErr == nil) || (err != nil && err.Error() != fieldErr.Error()) {
+				t.Fatalf("Read error %v, ReadField error %v", err, fieldErr)
+			}
+			if err != nil {
+				break
+			}
+			if v != row[last] {
+				t.Fatalf("ReadField(%d) = %q, Read has %q", last, v, row[last])
+			}
+			ww.Write(append(row, "1", " 2"))
+			if b != nil {
+				if err := gw.WriteRaw(b, "1", " 2"); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				gw.Write(append(rawRow, "1", " 2"))
+			}
+		}
+		ww.Close()
+		gw.Close()
+		if !bytes.Equal(want.Bytes(), got.Bytes()) {
+			t.Fatalf("raw copy wrote\n%q\nrow by row\n%q", got.Bytes(), want.Bytes())
+		}
+	})
 }

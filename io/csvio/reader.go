@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mxverify/mxverify/io/rowio"
@@ -44,9 +46,21 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 // rowio.Reader.
 type Reader struct {
 	name string
+	br   *bufio.Reader
 	cr   *csv.Reader
 	cols []string
 	err  error // sticky: input after a structural error cannot be trusted
+
+	// Most records are one line without quotes, and splitting such a
+	// line at its separators is several times cheaper than encoding/csv.
+	// The reader takes those lines itself, off the bufio.Reader that cr
+	// also reads, and leaves every other record to cr. comma is the
+	// separator when it is one byte, else 0 and cr reads everything.
+	comma byte
+	// lines counts the lines taken here, which cr never sees: its line
+	// numbers are short by that much.
+	lines int
+	raw   []byte // ReadRaw's copy of the last plain line
 }
 
 // NewReader reads the header row of r at once, so that a wrong file fails
@@ -77,7 +91,10 @@ func NewReader(r io.Reader, name string, comma rune) (*Reader, error) {
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1 // checked in Read, for a better message
 	cr.ReuseRecord = true   // safe: Read copies the fields out
-	rd := &Reader{name: name, cr: cr}
+	rd := &Reader{name: name, br: br, cr: cr}
+	if comma < utf8.RuneSelf {
+		rd.comma = byte(comma)
+	}
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &rowio.PosError{Path: name, Err: ErrNoHeader}
@@ -119,6 +136,33 @@ func (r *Reader) Read() (rowio.Row, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	line, err := r.plainLine()
+	if err != nil {
+		return nil, r.fail(err)
+	}
+	if line != nil {
+		return r.split(line), nil
+	}
+	return r.readRecord()
+}
+
+// split makes a row of a line from plainLine.
+func (r *Reader) split(line []byte) rowio.Row {
+	row := make(rowio.Row, 0, len(r.cols))
+	s := string(line) // one allocation; the fields are slices of it
+	for {
+		i := strings.IndexByte(s, r.comma)
+		if i < 0 {
+			break
+		}
+		row = append(row, s[:i])
+		s = s[i+1:]
+	}
+	return append(row, s)
+}
+
+// readRecord reads a record that plainLine left, with encoding/csv.
+func (r *Reader) readRecord() (rowio.Row, error) {
 	rec, err := r.cr.Read()
 	if err != nil {
 		if err != io.EOF {
@@ -140,6 +184,148 @@ func (r *Reader) Read() (rowio.Row, error) {
 	return row, nil
 }
 
+func (r *Reader) fail(err error) error {
+	r.err = &rowio.PosError{Path: r.name, Err: err}
+	return r.err
+}
+
+// ReadField returns value i of the next row, and skips the others: a pass
+// that needs one column need not make strings of the rest.
+func (r *Reader) ReadField(i int) (string, error) {
+	if r.err != nil {
+		return "", r.err
+	}
+	if i < 0 || i >= len(r.cols) {
+		return "", fmt.Errorf("csv: no column %d of %d", i, len(r.cols))
+	}
+	line, err := r.plainLine()
+	if err != nil {
+		return "", r.fail(err)
+	}
+	if line == nil {
+		row, err := r.readRecord()
+		if err != nil {
+			return "", err
+		}
+		return row[i].(string), nil
+	}
+	for range i {
+		line = line[bytes.IndexByte(line, r.comma)+1:]
+	}
+	if end := bytes.IndexByte(line, r.comma); end >= 0 {
+		line = line[:end]
+	}
+	return string(line), nil
+}
+
+// ReadRaw returns the next row's bytes when Writer.WriteRaw, given them
+// with the same separator, writes exactly what Writer.Write would write for
+// the row: a join that only adds columns then need not split the row and
+// quote it again. raw is nil for any other row, and row holds it instead.
+// raw is valid until the next call.
+func (r *Reader) ReadRaw() (raw []byte, row rowio.Row, err error) {
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	line, err := r.plainLine()
+	if err != nil {
+		return nil, nil, r.fail(err)
+	}
+	switch {
+	case line == nil:
+		row, err := r.readRecord()
+		return nil, row, err
+	case !r.verbatim(line):
+		// The writer would quote a field of it (one that starts with a
+		// space, say).
+		return nil, r.split(line), nil
+	}
+	r.raw = append(r.raw[:0], line...)
+	return r.raw, nil, nil
+}
+
+// verbatim reports whether the writer writes a plain line's fields as
+// they are: needsQuotes, for fields that hold no quote or line break.
+func (r *Reader) verbatim(line []byte) bool {
+	for start := 0; start <= len(line); {
+		end := bytes.IndexByte(line[start:], r.comma)
+		if end < 0 {
+			end = len(line)
+		} else {
+			end += start
+		}
+		f := line[start:end]
+		if len(f) > 0 {
+			if c := f[0]; c < utf8.RuneSelf {
+				if asciiSpace[c] {
+					return false
+				}
+			} else if rn, _ := utf8.DecodeRune(f); unicode.IsSpace(rn) {
+				return false
+			}
+			if len(f) == 2 && f[0] == '\\' && f[1] == '.' {
+				return false
+			}
+		}
+		start = end + 1
+	}
+	return true
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// Encoding names the separator, so that a join copies raw rows only
+// between a reader and a writer that agree on it.
+func (r *Reader) Encoding() string { return encoding(rune(r.cr.Comma)) }
+
+func encoding(comma rune) string { return "csv" + string(comma) }
+
+// plainLine consumes and returns the next record, without its line end,
+// when it is a single line free of quotes and carriage returns that has
+// one field per column; blank lines before it are consumed too. Any other
+// record is left unread and plainLine returns nil, for encoding/csv.
+func (r *Reader) plainLine() ([]byte, error) {
+	if r.comma == 0 {
+		return nil, nil
+	}
+	for {
+		buf, _ := r.br.Peek(r.br.Buffered())
+		i := bytes.IndexByte(buf, '\n')
+		for i < 0 {
+			if len(buf) == r.br.Size() {
+				return nil, nil // a very long line: encoding/csv copes
+			}
+			// Peek one byte more than is buffered: one read from the
+			// source, which may be a slow pipe.
+			var err error
+			buf, err = r.br.Peek(len(buf) + 1)
+			if err != nil {
+				if err == io.EOF {
+					return nil, nil // the last line has no line end
+				}
+				return nil, err
+			}
+			i = bytes.IndexByte(buf, '\n')
+		}
+		line := buf[:i]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if len(line) == 0 {
+			r.br.Discard(i + 1)
+			r.lines++
+			continue
+		}
+		if bytes.IndexByte(line, '"') >= 0 || bytes.IndexByte(line, '\r') >= 0 ||
+			bytes.Count(line, []byte{r.comma}) != len(r.cols)-1 {
+			return nil, nil
+		}
+		r.br.Discard(i + 1) // line stays valid until the next read
+		r.lines++
+		return line, nil
+	}
+}
+
 // Close does nothing: the caller opened the source and closes it.
 func (r *Reader) Close() error { return nil }
 
@@ -149,10 +335,10 @@ func (r *Reader) fieldCountError(n int) error {
 	if n > want {
 		// Point at the first field too many.
 		line, col := r.cr.FieldPos(want)
-		return &rowio.PosError{Path: r.name, Line: line, Column: col, Err: err}
+		return &rowio.PosError{Path: r.name, Line: r.lines + line, Column: col, Err: err}
 	}
 	line, _ := r.cr.FieldPos(n - 1)
-	return &rowio.PosError{Path: r.name, Line: line, Err: err}
+	return &rowio.PosError{Path: r.name, Line: r.lines + line, Err: err}
 }
 
 func (r *Reader) posError(err error) error {
@@ -164,7 +350,11 @@ func (r *Reader) posError(err error) error {
 	if pe.StartLine != 0 && pe.StartLine != pe.Line {
 		// A quoted field can span lines; an unclosed quote is only noticed
 		// at the end of the input, far from the quote itself.
-		inner = fmt.Errorf("%w (in the record starting on line %d)", pe.Err, pe.StartLine)
+		inner = fmt.Errorf("%w (in the record starting on line %d)", pe.Err, r.lines+pe.StartLine)
 	}
-	return &rowio.PosError{Path: r.name, Line: pe.Line, Column: pe.Column, Err: inner}
+	line := pe.Line
+	if line > 0 {
+		line += r.lines
+	}
+	return &rowio.PosError{Path: r.name, Line: line, Column: pe.Column, Err: inner}
 }

@@ -2,6 +2,7 @@ package csvio
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -37,25 +38,31 @@ func (t *table) write(rec []string) error {
 		if i > 0 {
 			t.bw.WriteRune(t.comma)
 		}
-		if !t.needsQuotes(f) && (f != "" || len(rec) > 1) {
-			t.bw.WriteString(f)
-			continue
-		}
-		t.bw.WriteByte('"')
-		for {
-			j := strings.IndexByte(f, '"')
-			if j < 0 {
-				t.bw.WriteString(f)
-				break
-			}
-			t.bw.WriteString(f[:j+1])
-			t.bw.WriteByte('"')
-			f = f[j+1:]
-		}
-		t.bw.WriteByte('"')
+		t.field(f, len(rec) == 1)
 	}
 	_, err := t.bw.WriteString("\r\n")
 	return err
+}
+
+// field writes one field, quoted if it must be. A record of one empty
+// field is quoted, since an empty line is skipped by readers.
+func (t *table) field(f string, alone bool) {
+	if !t.needsQuotes(f) && (f != "" || !alone) {
+		t.bw.WriteString(f)
+		return
+	}
+	t.bw.WriteByte('"')
+	for {
+		j := strings.IndexByte(f, '"')
+		if j < 0 {
+			t.bw.WriteString(f)
+			break
+		}
+		t.bw.WriteString(f[:j+1])
+		t.bw.WriteByte('"')
+		f = f[j+1:]
+	}
+	t.bw.WriteByte('"')
 }
 
 // needsQuotes follows csv.Writer: separators, quotes and line breaks must
@@ -117,6 +124,27 @@ func (w *Writer) Write(row rowio.Row) error {
 	}
 	return nil
 }
+
+// WriteRaw writes a row whose first values are raw, as Reader.ReadRaw
+// returned them from a reader of the same Encoding, and whose last are
+// extra.
+func (w *Writer) WriteRaw(raw []byte, extra ...string) error {
+	if n := bytes.Count(raw, []byte(string(w.t.comma))) + 1 + len(extra); n != w.n {
+		return fmt.Errorf("csv: write: row has %d values for %d columns", n, w.n)
+	}
+	w.t.bw.Write(raw)
+	for _, f := range extra {
+		w.t.bw.WriteRune(w.t.comma)
+		w.t.field(f, false)
+	}
+	if _, err := w.t.bw.WriteString("\r\n"); err != nil {
+		return fmt.Errorf("csv: write: %w", err)
+	}
+	return nil
+}
+
+// Encoding names the separator; see Reader.Encoding.
+func (w *Writer) Encoding() string { return encoding(w.t.comma) }
 
 // Close flushes buffered rows. It does not close the underlying writer.
 func (w *Writer) Close() error {

@@ -29,6 +29,37 @@ type Writer interface {
 	Close() error
 }
 
+// FieldReader is a Reader of text, which can read one value of each row
+// without making values of the rest: a pass that needs one column of a wide
+// list then costs one string per row.
+type FieldReader interface {
+	Reader
+	// ReadField returns value i of the next row.
+	ReadField(i int) (string, error)
+}
+
+// RawReader is a Reader that can hand over rows still encoded, for a
+// RawWriter of the same Encoding to copy: a join that only adds columns to
+// rows then neither decodes nor re-encodes them.
+type RawReader interface {
+	Reader
+	// ReadRaw returns the next row's encoding when a RawWriter would write
+	// it back unchanged; otherwise raw is nil and row is the decoded row.
+	// raw is valid until the next call.
+	ReadRaw() (raw []byte, row Row, err error)
+	// Encoding names the encoding, separator included.
+	Encoding() string
+}
+
+// RawWriter is a Writer that takes rows from a RawReader.
+type RawWriter interface {
+	Writer
+	// WriteRaw writes a row made of raw, from a RawReader of the same
+	// Encoding, and then the extra values.
+	WriteRaw(raw []byte, extra ...string) error
+	Encoding() string
+}
+
 // PosError locates bad input, so a user can open the file at the spot.
 type PosError struct {
 	Path   string // "-" for standard input

@@ -87,20 +87,24 @@ func (s *Source) Open() (rowio.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r rowio.Reader
-	switch s.format {
-	case fileio.CSV:
-		r, err = csvio.NewReader(in, s.path, ',')
-	case fileio.TSV:
-		r, err = csvio.NewReader(in, s.path, '\t')
-	case fileio.JSONL:
-		r, err = jsonlio.NewReader(in, s.path)
+	if s.format == fileio.JSONL {
+		r, err := jsonlio.NewReader(in, s.path)
+		if err != nil {
+			in.Close()
+			return nil, err
+		}
+		return &closingReader{Reader: r, c: in}, nil
 	}
+	comma := ','
+	if s.format == fileio.TSV {
+		comma = '\t'
+	}
+	r, err := csvio.NewReader(in, s.path, comma)
 	if err != nil {
 		in.Close()
 		return nil, err
 	}
-	return &closingReader{Reader: r, c: in}, nil
+	return &closingCSV{Reader: r, c: in}, nil
 }
 
 func (s *Source) openParquet() (rowio.Reader, error) {
@@ -137,6 +141,17 @@ type closingReader struct {
 }
 
 func (r *closingReader) Close() error {
+	return errors.Join(r.Reader.Close(), r.c.Close())
+}
+
+// closingCSV is closingReader for CSV and TSV, whose reader's shortcuts
+// (rowio.FieldReader, rowio.RawReader) an interface would hide.
+type closingCSV struct {
+	*csvio.Reader
+	c io.Closer
+}
+
+func (r *closingCSV) Close() error {
 	return errors.Join(r.Reader.Close(), r.c.Close())
 }
 
@@ -223,6 +238,25 @@ func CreateResults(path string, stdout io.Writer) (*Output, error) {
 
 // Write writes one row of a per-address output.
 func (o *Output) Write(row rowio.Row) error { return o.rows.Write(row) }
+
+// WriteRaw writes a row copied from a rowio.RawReader whose Encoding is
+// the output's.
+func (o *Output) WriteRaw(raw []byte, extra ...string) error {
+	rw, ok := o.rows.(rowio.RawWriter)
+	if !ok {
+		return fmt.Errorf("%s: rows cannot be copied to this format", o.file.Name())
+	}
+	return rw.WriteRaw(raw, extra...)
+}
+
+// Encoding is the encoding of a per-address output that can take rows
+// copied from a rowio.RawReader, empty for any other.
+func (o *Output) Encoding() string {
+	if rw, ok := o.rows.(rowio.RawWriter); ok {
+		return rw.Encoding()
+	}
+	return ""
+}
 
 // WriteResult writes one record of a per-domain output.
 func (o *Output) WriteResult(r verify.Result) error { return o.res.WriteResult(r) }
