@@ -65,6 +65,7 @@ type Client struct {
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+	stop      chan struct{} // ends the timeout sweeper
 
 	// startMu lets one new domain at a time wait for the rate limiter;
 	// see AwaitStart.
@@ -104,6 +105,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg:      cfg,
 		inFlight: make(chan struct{}, cfg.MaxInFlight),
 		tcp:      &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
+		stop:     make(chan struct{}),
 	}
 	if cfg.QPS > 0 {
 		// A burst of 1/50 s of traffic keeps the limiter saturated without
@@ -126,7 +128,26 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			up.socks = append(up.socks, sock)
 		}
 	}
+	c.wg.Go(c.sweep)
 	return c, nil
+}
+
+// sweep times out the queries that have waited too long.
+func (c *Client) sweep() {
+	t := time.NewTicker(sweepEvery(c.cfg.Timeout))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			for _, up := range c.servers {
+				for _, s := range up.socks {
+					s.expire()
+				}
+			}
+		}
+	}
 }
 
 func (c *Client) dial(server string) (*udpSocket, error) {
@@ -139,21 +160,14 @@ func (c *Client) dial(server string) (*udpSocket, error) {
 		return nil, fmt.Errorf("resolver %s: %w", server, err)
 	}
 	s := newUDPSocket(conn, raddr.IP.To4() == nil)
-	c.wg.Add(2)
-	go func() {
-		defer c.wg.Done()
-		s.read()
-	}()
-	go func() {
-		defer c.wg.Done()
-		s.write()
-	}()
+	c.wg.Go(s.read)
 	return s, nil
 }
 
 // Close stops the socket readers; queries still waiting fail with ErrClosed.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
+		close(c.stop)
 		for _, up := range c.servers {
 			for _, s := range up.socks {
 				s.close()
@@ -319,6 +333,13 @@ func (c *Client) acquire(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	// A free slot is the usual case, and a select with a default is far
+	// cheaper than one that may block on two channels.
+	select {
+	case c.inFlight <- struct{}{}:
+		return nil
+	default:
 	}
 	select {
 	case c.inFlight <- struct{}{}:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -32,25 +33,42 @@ type batchConn interface {
 }
 
 // udpSocket is one connected UDP socket with its table of pending queries.
-// One goroutine writes, draining a queue of packed queries into batches;
-// one reads batches of answers and hands each to the query waiting for it.
+// Queries send their own packets, combining into batches under load (see
+// send); one goroutine reads batches of answers and hands each to the query
+// waiting for it.
 type udpSocket struct {
-	conn  *net.UDPConn
-	bc    batchConn
-	sendq chan *[]byte
-	done  chan struct{}
-	// bufs recycles packed queries between exchange and the writer.
+	conn *net.UDPConn
+	bc   batchConn
+	// bufs recycles packed queries.
 	bufs sync.Pool
+
+	// sendMu guards the send queue. The query that finds no flush under
+	// way becomes the flusher: it sends what is queued, its own packet and
+	// those that others queue meanwhile, until the queue is empty. A
+	// writer goroutine fed by a channel did the same with a hand-off per
+	// query, and on loopback it woke for almost every packet: 1.07
+	// packets per sendmmsg over a 181k-query run.
+	sendMu   sync.Mutex
+	queue    []*[]byte
+	spare    []*[]byte
+	flushing bool
+	msgs     []ipv4.Message // the flusher's
 
 	mu      sync.Mutex
 	pending map[uint16]*call
 	closed  bool
+	// epoch makes deadlines small monotonic durations.
+	epoch time.Time
 }
 
 type call struct {
-	name   string
-	qtype  uint16
-	answer chan *dns.Msg // buffered: the reader never blocks on a late waiter
+	name     string
+	qtype    uint16
+	deadline time.Duration // since the socket's epoch
+	// answer gets the response, or nil with err set; it is buffered, so
+	// that whoever removes the call from pending never blocks on it.
+	answer chan *dns.Msg
+	err    error
 }
 
 func newUDPSocket(conn *net.UDPConn, v6 bool) *udpSocket {
@@ -58,9 +76,12 @@ func newUDPSocket(conn *net.UDPConn, v6 bool) *udpSocket {
 	_ = conn.SetWriteBuffer(1 << 20)
 	s := &udpSocket{
 		conn:    conn,
-		sendq:   make(chan *[]byte, 4*batch),
-		done:    make(chan struct{}),
 		pending: make(map[uint16]*call),
+		msgs:    make([]ipv4.Message, batch),
+		epoch:   time.Now(),
+	}
+	for i := range s.msgs {
+		s.msgs[i].Buffers = make([][]byte, 1)
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	if v6 {
@@ -73,16 +94,16 @@ func newUDPSocket(conn *net.UDPConn, v6 bool) *udpSocket {
 
 func (s *udpSocket) close() {
 	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.done)
-	}
+	s.closed = true
 	s.mu.Unlock()
 	s.conn.Close()
 }
 
+// exchange sends a query and waits for its answer. The socket's sweeper
+// (expire) ends the wait at the deadline: a timer per query cost more than
+// the query's own system call.
 func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edns bool, timeout time.Duration) (*dns.Msg, error) {
-	cl := &call{name: name, qtype: qtype, answer: make(chan *dns.Msg, 1)}
+	cl := &call{name: name, qtype: qtype, answer: make(chan *dns.Msg, 1), deadline: time.Since(s.epoch) + timeout}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -110,70 +131,63 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edn
 		return nil, err
 	}
 	*bp = packed
-	select {
-	case s.sendq <- bp:
-	case <-s.done:
-		forget()
-		return nil, ErrClosed
-	case <-ctx.Done():
-		forget()
-		return nil, ctx.Err()
-	}
+	s.send(bp)
 
-	t := time.NewTimer(timeout)
-	defer t.Stop()
 	select {
 	case resp := <-cl.answer:
 		if resp == nil {
-			return nil, ErrClosed
+			return nil, cl.err
 		}
 		return resp, nil
-	case <-t.C:
-		forget()
-		return nil, ErrTimeout
 	case <-ctx.Done():
 		forget()
 		return nil, ctx.Err()
 	}
 }
 
-// write sends queued queries in batches. A send error is not reported to
-// the query: it times out and is retried, as if the packet were lost.
-func (s *udpSocket) write() {
-	msgs := make([]ipv4.Message, batch)
-	bufs := make([]*[]byte, 0, batch)
-	for i := range msgs {
-		msgs[i].Buffers = make([][]byte, 1)
+// send queues a packed query and, unless another query is flushing the
+// queue, flushes it. A send error is not reported to the query: it times
+// out and is retried, as if the packet were lost.
+func (s *udpSocket) send(bp *[]byte) {
+	s.sendMu.Lock()
+	s.queue = append(s.queue, bp)
+	if s.flushing {
+		s.sendMu.Unlock()
+		return
 	}
-	for {
-		select {
-		case bp := <-s.sendq:
-			bufs = append(bufs[:0], bp)
-		case <-s.done:
-			return
+	s.flushing = true
+	s.sendMu.Unlock()
+	runtime.Gosched()
+	s.sendMu.Lock()
+	for len(s.queue) > 0 {
+		out := s.queue
+		s.queue = s.spare[:0]
+		s.sendMu.Unlock()
+		s.flush(out)
+		s.sendMu.Lock()
+		s.spare = out[:0]
+	}
+	s.flushing = false
+	s.sendMu.Unlock()
+}
+
+func (s *udpSocket) flush(out []*[]byte) {
+	for len(out) > 0 {
+		n := min(len(out), len(s.msgs))
+		for i, bp := range out[:n] {
+			s.msgs[i].Buffers[0] = *bp
 		}
-	fill:
-		for len(bufs) < batch {
-			select {
-			case bp := <-s.sendq:
-				bufs = append(bufs, bp)
-			default:
-				break fill
-			}
-		}
-		for i, bp := range bufs {
-			msgs[i].Buffers[0] = *bp
-		}
-		for sent := 0; sent < len(bufs); {
-			n, err := s.bc.WriteBatch(msgs[sent:len(bufs)], 0)
+		for sent := 0; sent < n; {
+			k, err := s.bc.WriteBatch(s.msgs[sent:n], 0)
 			if err != nil {
 				break
 			}
-			sent += n
+			sent += k
 		}
-		for _, bp := range bufs {
+		for _, bp := range out[:n] {
 			s.bufs.Put(bp)
 		}
+		out = out[n:]
 	}
 }
 
@@ -238,8 +252,30 @@ func (s *udpSocket) failPending() {
 	defer s.mu.Unlock()
 	for id, cl := range s.pending {
 		delete(s.pending, id)
-		close(cl.answer)
+		cl.err = ErrClosed
+		cl.answer <- nil
 	}
+}
+
+// expire ends the wait of every query whose deadline has passed.
+func (s *udpSocket) expire() {
+	now := time.Since(s.epoch)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, cl := range s.pending {
+		if cl.deadline <= now {
+			delete(s.pending, id)
+			cl.err = ErrTimeout
+			cl.answer <- nil
+		}
+	}
+}
+
+// sweepEvery is how often the sockets look for queries past their
+// deadline: a sixteenth of the timeout, so that a timeout is late by at
+// most about 6%, and never early.
+func sweepEvery(timeout time.Duration) time.Duration {
+	return min(max(timeout/16, time.Millisecond), 100*time.Millisecond)
 }
 
 // newQuery is the query packQuery writes, as a message (for TCP).
