@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -76,8 +77,7 @@ func classifyNoMX(res Result, mx Lookup, h *Host, alias string) Result {
 
 func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias string) Result {
 	var nulls []uint16
-	byHost := make(map[string]int)
-	var exchanges []Exchange
+	exchanges := make([]Exchange, 0, len(mx.Records))
 	for _, rr := range mx.Records {
 		r, ok := rr.(*dns.MX)
 		if !ok {
@@ -88,12 +88,12 @@ func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias strin
 			continue
 		}
 		name := strings.ToLower(strings.TrimSuffix(r.Mx, "."))
-		if i, dup := byHost[name]; dup {
+		// MX sets are small: a scan finds duplicates without a map.
+		if i := slices.IndexFunc(exchanges, func(x Exchange) bool { return x.Host == name }); i >= 0 {
 			// The same host twice: RFC 5321 tries it at its best preference.
 			exchanges[i].Preference = min(exchanges[i].Preference, r.Preference)
 			continue
 		}
-		byHost[name] = len(exchanges)
 		h := hosts[name]
 		exchanges = append(exchanges, Exchange{Preference: r.Preference, Host: name, Addresses: h.Addresses, CNAME: h.CNAME})
 	}
@@ -118,23 +118,29 @@ func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias strin
 		}
 	}
 
-	var direct, aliased, failed, dead []Host
-	for _, x := range exchanges {
-		h := hosts[x.Host]
-		if h.Name == "" {
-			h = Host{Name: x.Host, Outcome: Failed, Reason: "not looked up"}
-		}
-		switch {
-		case h.Public() && h.CNAME == "":
-			direct = append(direct, h)
-		case h.Public():
-			aliased = append(aliased, h)
-		case h.Outcome == Failed:
-			failed = append(failed, h)
-		default:
-			dead = append(dead, h)
+	// The hosts, grouped by kind in one array: this runs once per domain
+	// of a list, and a growing slice of Host per kind cost more than the
+	// rest of the classification.
+	hs := make([]Host, len(exchanges))
+	for i, x := range exchanges {
+		hs[i] = hosts[x.Host]
+		if hs[i].Name == "" {
+			hs[i] = Host{Name: x.Host, Outcome: Failed, Reason: "not looked up"}
 		}
 	}
+	slices.SortStableFunc(hs, func(a, b Host) int { return cmp.Compare(kindOf(a), kindOf(b)) })
+	group := func(k hostKind) []Host {
+		lo := slices.IndexFunc(hs, func(h Host) bool { return kindOf(h) >= k })
+		if lo < 0 {
+			return nil
+		}
+		hi := slices.IndexFunc(hs[lo:], func(h Host) bool { return kindOf(h) > k })
+		if hi < 0 {
+			return hs[lo:]
+		}
+		return hs[lo : lo+hi]
+	}
+	direct, aliased, failed, dead := group(kindDirect), group(kindAliased), group(kindFailed), group(kindDead)
 
 	var notes []string
 	if len(nulls) > 0 {
@@ -146,7 +152,7 @@ func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias strin
 		res.Status = Deliverable
 		res.MX = exchanges
 		res.TTL = minTTL(res.TTL, direct)
-		res.Reason = fmt.Sprintf("%d of %d exchanges have a public address", len(direct), len(exchanges))
+		res.Reason = strconv.Itoa(len(direct)) + " of " + strconv.Itoa(len(exchanges)) + " exchanges have a public address"
 		if len(aliased) > 0 {
 			notes = append(notes, describeAliases(aliased))
 		}
@@ -179,6 +185,28 @@ func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias strin
 		res.Reason += "; " + strings.Join(notes, "; ")
 	}
 	return res
+}
+
+// hostKind orders what an exchange's host is worth to a sender.
+type hostKind uint8
+
+const (
+	kindDirect  hostKind = iota // public addresses, no alias
+	kindAliased                 // public addresses behind a CNAME
+	kindFailed                  // lookup failed
+	kindDead                    // no public address
+)
+
+func kindOf(h Host) hostKind {
+	switch {
+	case h.Public() && h.CNAME == "":
+		return kindDirect
+	case h.Public():
+		return kindAliased
+	case h.Outcome == Failed:
+		return kindFailed
+	}
+	return kindDead
 }
 
 func describeAliases(hs []Host) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -59,7 +60,6 @@ func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
 	var l Lookup
 	l.TTL = ^uint32(0)
 	cur := dns.Fqdn(name)
-	seen := map[string]bool{strings.ToLower(cur): true}
 	for {
 		ans, err := c.Query(ctx, cur, qtype)
 		if err != nil {
@@ -70,7 +70,7 @@ func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
 			return l.fail(err)
 		}
 		l.Server = ans.Server
-		owner, done, err := l.walk(ans.Msg, cur, qtype, seen)
+		owner, done, err := l.walk(ans.Msg, cur, name, qtype)
 		if err != nil {
 			return l.fail(err)
 		}
@@ -92,8 +92,9 @@ func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
 
 // walk collects, from one message, the alias chain starting at cur and the
 // records of qtype at its end. It returns the last owner reached, and done
-// when records were found.
-func (l *Lookup) walk(m *dns.Msg, cur string, qtype uint16, seen map[string]bool) (string, bool, error) {
+// when records were found. start is the name first asked for: with it,
+// l.Chain holds every name seen, and a target already among them is a loop.
+func (l *Lookup) walk(m *dns.Msg, cur, start string, qtype uint16) (string, bool, error) {
 	for {
 		var cname *dns.CNAME
 		for _, rr := range m.Answer {
@@ -117,14 +118,17 @@ func (l *Lookup) walk(m *dns.Msg, cur string, qtype uint16, seen map[string]bool
 		}
 		target := strings.ToLower(cname.Target)
 		l.TTL = min(l.TTL, cname.Hdr.Ttl)
-		l.Chain = append(l.Chain, strings.TrimSuffix(target, "."))
-		if seen[target] {
+		bare := strings.TrimSuffix(target, ".")
+		// The chain is at most MaxAliasHops long: a scan is cheaper than
+		// a map per question, and most questions meet no alias at all.
+		loop := strings.EqualFold(bare, strings.TrimSuffix(start, ".")) || slices.Contains(l.Chain, bare)
+		l.Chain = append(l.Chain, bare)
+		if loop {
 			return "", false, fmt.Errorf("%w: %s", ErrAliasLoop, strings.Join(l.Chain, " → "))
 		}
 		if len(l.Chain) > MaxAliasHops {
 			return "", false, ErrAliasChain
 		}
-		seen[target] = true
 		cur = target
 	}
 }

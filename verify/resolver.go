@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,16 +87,14 @@ func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 
 // lookupExchanges resolves the distinct exchanges of an MX set at once.
 func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) map[string]Host {
-	var names []string
-	seen := make(map[string]bool)
+	names := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
 		mx, ok := rr.(*dns.MX)
 		if !ok || mx.Mx == "." {
 			continue
 		}
-		name := strings.ToLower(strings.TrimSuffix(mx.Mx, "."))
-		if !seen[name] {
-			seen[name] = true
+		// MX sets are small: a scan dedupes them without a map.
+		if name := strings.ToLower(strings.TrimSuffix(mx.Mx, ".")); !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}
