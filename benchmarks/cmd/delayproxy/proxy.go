@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 type config struct {
@@ -21,12 +24,95 @@ type config struct {
 	queue            int
 }
 
-// packet is a datagram waiting in a delay queue until at.
+// The UDP path moves datagrams in batches, because on a small machine
+// shared with the client and the server the proxy's cost is dominated by
+// system calls and goroutine wake-ups, not by the bytes: each reader takes
+// up to readBatch datagrams per recvmmsg, hands the survivors of the loss
+// model to a delay queue as one batch, and each delivery sends everything
+// due in one sendmmsg.
+
+// readBatch is how many datagrams one recvmmsg may return. Each needs a
+// buffer for the largest datagram, so a reader holds readBatch*maxDatagram
+// bytes (2 MiB); DNS-sized datagrams only ever fill the first page of each
+// buffer, and the datagrams are copied out to a batch at once.
+const (
+	readBatch   = 32
+	maxDatagram = 1 << 16
+)
+
+// batchConn reads and writes many datagrams per system call (recvmmsg and
+// sendmmsg on Linux, one at a time elsewhere). *ipv4.PacketConn and
+// *ipv6.PacketConn both satisfy it: ipv4.Message and ipv6.Message are the
+// same type.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+func newBatchConn(c *net.UDPConn) batchConn {
+	if c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Is4() {
+		return ipv4.NewPacketConn(c)
+	}
+	return ipv6.NewPacketConn(c)
+}
+
+// packet is one datagram of a batch.
 type packet struct {
-	at time.Time
-	b  []byte
-	up *upstream      // socket to the server, for queries
-	to netip.AddrPort // client, for replies
+	b    []byte   // in its batch's buf
+	ip   [16]byte // replies: the client's IP, IPv4 as IPv4-mapped
+	port uint16   // replies: the client's port
+}
+
+// batch is the datagrams of one recvmmsg that survived the loss model,
+// going through a delay queue together: read by the same call, they share
+// one time, and queries share one upstream socket, so that a delivery
+// usually needs one sendmmsg per batch or fewer.
+type batch struct {
+	at  time.Time
+	up  *upstream // queries: the socket to the server
+	pks []packet
+	buf []byte // the datagrams' bytes, one after another
+}
+
+// batches recycles batches and their buffers, so that the proxy allocates
+// nothing per datagram itself. (x/net still allocates the source address of
+// each datagram ReadBatch returns: a net.UDPAddr and its IP.)
+var batches = sync.Pool{New: func() any { return new(batch) }}
+
+// getBatch returns an empty batch with room for size bytes of datagrams.
+func getBatch(size int) *batch {
+	b := batches.Get().(*batch)
+	if cap(b.buf) < size {
+		b.buf = make([]byte, 0, max(size, 16<<10))
+	}
+	return b
+}
+
+func putBatch(b *batch) {
+	b.up = nil
+	b.pks = b.pks[:0]
+	b.buf = b.buf[:0]
+	batches.Put(b)
+}
+
+// add copies d into b, so that the read buffer can be reused at once. The
+// room reserved by getBatch means buf never moves, so earlier packets'
+// slices stay valid.
+func (b *batch) add(d []byte) *packet {
+	n := len(b.buf)
+	b.buf = append(b.buf, d...)
+	b.pks = append(b.pks, packet{b: b.buf[n:len(b.buf):len(b.buf)]})
+	return &b.pks[len(b.pks)-1]
+}
+
+// queue is a delay queue: batches in the order of their times, and a count
+// of the packets in it for the -queue limit.
+type queue struct {
+	// mu is held while a producer stamps a batch and sends it, so that the
+	// channel stays ordered by time even with several producers.
+	mu      sync.Mutex
+	c       chan *batch
+	pending atomic.Int64 // packets pushed and not yet sent
 }
 
 // stats are the proxy's counters, all packets unless named otherwise.
@@ -40,9 +126,12 @@ type proxy struct {
 	cfg   config
 	half  time.Duration
 	udp   *net.UDPConn
+	udpB  batchConn // udp, read and written in batches
 	tcp   *net.TCPListener
 	ups   []*upstream
-	upQ   chan packet // client -> server, one producer (the client reader)
+	upQ   queue  // client -> server, one producer (the client reader)
+	downQ queue  // server -> client, one producer per upstream socket
+	down  writer // replies being sent, used by downQ's deliverer only
 	stats stats
 	wg    sync.WaitGroup
 	once  sync.Once
@@ -54,7 +143,8 @@ type proxy struct {
 // its own ID until the reply comes back.
 type upstream struct {
 	conn  *net.UDPConn
-	downQ chan packet // server -> client, one producer (this socket's reader)
+	connB batchConn // conn, read and written in batches
+	out   writer    // queries being sent, used by upQ's deliverer only
 	mu    sync.Mutex
 	next  uint16
 	slots [1 << 16]slot
@@ -71,7 +161,11 @@ type slot struct {
 
 // newProxy binds UDP and TCP on the same port and starts serving.
 func newProxy(cfg config) (*proxy, error) {
-	p := &proxy{cfg: cfg, half: cfg.rtt / 2, upQ: make(chan packet, cfg.queue), done: make(chan struct{})}
+	p := &proxy{cfg: cfg, half: cfg.rtt / 2, done: make(chan struct{})}
+	// A batch holds at least one packet and a queue at most cfg.queue, so
+	// channels of that capacity never block a producer.
+	p.upQ.c = make(chan *batch, cfg.queue)
+	p.downQ.c = make(chan *batch, cfg.queue)
 	var err error
 	// With port 0, UDP picks the port and TCP must get the same one.
 	for try := 0; ; try++ {
@@ -91,6 +185,7 @@ func newProxy(cfg config) (*proxy, error) {
 	}
 	p.udp.SetReadBuffer(8 << 20)
 	p.udp.SetWriteBuffer(8 << 20)
+	p.udpB = newBatchConn(p.udp)
 	for range cfg.sockets {
 		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(cfg.upstream))
 		if err != nil {
@@ -99,14 +194,14 @@ func newProxy(cfg config) (*proxy, error) {
 		}
 		c.SetReadBuffer(8 << 20)
 		c.SetWriteBuffer(8 << 20)
-		p.ups = append(p.ups, &upstream{conn: c, downQ: make(chan packet, cfg.queue)})
+		p.ups = append(p.ups, &upstream{conn: c, connB: newBatchConn(c)})
 	}
-	p.wg.Add(3 + 2*len(p.ups))
+	p.wg.Add(4 + len(p.ups))
 	go p.readClients()
-	go p.deliver(p.upQ, p.sendUp)
+	go p.deliver(&p.upQ, p.sendUp)
+	go p.deliver(&p.downQ, p.sendDown)
 	for k, u := range p.ups {
 		go p.readUpstream(k, u)
-		go p.deliver(u.downQ, p.sendDown)
 	}
 	go p.acceptTCP()
 	return p, nil
@@ -140,128 +235,287 @@ func (p *proxy) Stats() string {
 		s.lostUp.Load(), s.lostDown.Load(), s.overflow.Load(), s.unmatched.Load(), s.short.Load(), s.tcpConns.Load())
 }
 
-func (p *proxy) enqueue(q chan packet, pk packet) {
-	select {
-	case q <- pk:
-	default:
-		p.stats.overflow.Add(1)
+// push stamps b with its time and appends it to q. Packets beyond the
+// -queue limit are dropped from its end and counted as overflow.
+func (p *proxy) push(q *queue, b *batch) {
+	q.mu.Lock()
+	room := max(p.cfg.queue-int(q.pending.Load()), 0)
+	if over := len(b.pks) - room; over > 0 {
+		p.stats.overflow.Add(int64(over))
+		b.pks = b.pks[:room]
 	}
+	if len(b.pks) == 0 {
+		q.mu.Unlock()
+		putBatch(b)
+		return
+	}
+	q.pending.Add(int64(len(b.pks)))
+	b.at = time.Now().Add(p.half)
+	q.c <- b // never blocks: see newProxy
+	q.mu.Unlock()
 }
 
 // slack is how early a packet may leave: waking a goroutine costs about as
-// much, and sending a little early saves a timer per packet under load.
+// much, and under load it lets one wake-up and one sendmmsg take care of
+// batches that are due a few microseconds apart.
 const slack = 50 * time.Microsecond
 
-// deliver sends each packet of q when its time comes. The delay is the same
-// for every packet of a queue and each queue has one producer, so the queue
-// is ordered by time and a FIFO is all the timer structure needed: one
-// goroutine and one reused timer per queue, whatever the packet rate.
-func (p *proxy) deliver(q chan packet, send func(packet)) {
+// deliver sends the packets of q when their time comes. The delay is the
+// same for every packet of a queue and batches are stamped and queued under
+// the queue's lock, so the queue is ordered by time and a FIFO is all the
+// timer structure needed: one goroutine and one reused timer per queue,
+// whatever the packet rate. Each wake-up hands send every batch due within
+// slack, then sleeps until the next batch's time.
+func (p *proxy) deliver(q *queue, send func([]*batch)) {
 	defer p.wg.Done()
 	t := time.NewTimer(time.Hour)
 	t.Stop()
+	var due []*batch
+	var next *batch // taken from q but not yet due
 	for {
-		select {
-		case pk := <-q:
-			if d := time.Until(pk.at); d > slack {
-				t.Reset(d)
-				select {
-				case <-t.C:
-				case <-p.done:
-					return
-				}
+		if next == nil {
+			select {
+			case next = <-q.c:
+			case <-p.done:
+				return
 			}
-			send(pk)
-		case <-p.done:
-			return
 		}
+		if d := time.Until(next.at); d > slack {
+			t.Reset(d)
+			select {
+			case <-t.C:
+			case <-p.done:
+				return
+			}
+		}
+		// next is due; so are the batches behind it up to horizon. Being
+		// ordered, the first one beyond it ends the search.
+		horizon := time.Now().Add(slack)
+		due = append(due[:0], next)
+		next = nil
+	gather:
+		for {
+			select {
+			case b := <-q.c:
+				if b.at.After(horizon) {
+					next = b
+					break gather
+				}
+				due = append(due, b)
+			default:
+				break gather
+			}
+		}
+		send(due)
+		n := 0
+		for i, b := range due {
+			n += len(b.pks)
+			putBatch(b)
+			due[i] = nil
+		}
+		q.pending.Add(-int64(n))
 	}
 }
 
+// writer collects the messages of one sendmmsg. Its messages, and the
+// addresses of addressed ones, are reused from call to call, so sending
+// allocates nothing once they exist.
+type writer struct {
+	ms []ipv4.Message
+	n  int
+}
+
+// add appends a message of b, without an address: for a connected socket.
+func (w *writer) add(b []byte) *ipv4.Message {
+	if w.n == len(w.ms) {
+		w.ms = append(w.ms, ipv4.Message{Buffers: make([][]byte, 1)})
+	}
+	m := &w.ms[w.n]
+	w.n++
+	m.Buffers[0] = b
+	return m
+}
+
+// addTo appends a message of b to ip (IPv4 as IPv4-mapped) and port.
+func (w *writer) addTo(b []byte, ip *[16]byte, port uint16) {
+	m := w.add(b)
+	a, _ := m.Addr.(*net.UDPAddr)
+	if a == nil {
+		a = &net.UDPAddr{IP: make(net.IP, net.IPv6len)}
+		m.Addr = a
+	}
+	// An IPv4-mapped IP is sent as a plain IPv4 address (AF_INET), as
+	// WriteToUDPAddrPort did after Unmap.
+	copy(a.IP, ip[:])
+	a.Port = int(port)
+}
+
+// flush sends the collected messages on c and returns how many were sent. A
+// message the kernel refuses (say ECONNREFUSED while the server is down) is
+// skipped and not counted, as a failed write of a single packet was; the
+// messages after it are still sent.
+func (w *writer) flush(c batchConn) int {
+	ms := w.ms[:w.n]
+	w.n = 0
+	sent := 0
+	for len(ms) > 0 {
+		n, err := c.WriteBatch(ms, 0) // n is -1 on an error
+		if n > 0 {
+			sent += n
+			ms = ms[n:]
+		}
+		if errors.Is(err, net.ErrClosed) {
+			break
+		}
+		// sendmmsg reports the error of a message only when it is the
+		// first of the call, so ms[0] is the culprit.
+		if (err != nil || n <= 0) && len(ms) > 0 {
+			ms = ms[1:]
+		}
+	}
+	return sent
+}
+
+// readBuffers returns messages for ReadBatch, each with room for the
+// largest datagram.
+func readBuffers() []ipv4.Message {
+	buf := make([]byte, readBatch*maxDatagram)
+	ms := make([]ipv4.Message, readBatch)
+	for i := range ms {
+		ms[i].Buffers = [][]byte{buf[i*maxDatagram : (i+1)*maxDatagram : (i+1)*maxDatagram]}
+	}
+	return ms
+}
+
+// size is the number of bytes read into ms.
+func size(ms []ipv4.Message) int {
+	n := 0
+	for i := range ms {
+		n += ms[i].N
+	}
+	return n
+}
+
+// readClients reads queries, gives each an ID on an upstream socket and
+// queues them for the server. All the queries of one read go to the same
+// socket, the next read's to the next socket: one lock per read, and the
+// delivery can send a read's queries in one sendmmsg.
 func (p *proxy) readClients() {
 	defer p.wg.Done()
 	r := rand.New(rand.NewPCG(p.cfg.seed, 0))
-	buf := make([]byte, 1<<16)
+	ms := readBuffers()
 	var rr int
 	for {
-		n, from, err := p.udp.ReadFromUDPAddrPort(buf)
+		n, err := p.udpB.ReadBatch(ms, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		p.stats.queries.Add(1)
-		if n < 12 { // shorter than a DNS header: nothing to route by
-			p.stats.short.Add(1)
-			continue
-		}
-		if p.cfg.loss > 0 && r.Float64() < p.cfg.loss {
-			p.stats.lostUp.Add(1)
-			continue
-		}
+		var short, lost int64
+		b := getBatch(size(ms[:n]))
 		u := p.ups[rr%len(p.ups)]
 		rr++
-		b := make([]byte, n)
-		copy(b, buf[:n])
+		b.up = u
 		u.mu.Lock()
-		id := u.next
-		u.next++
-		u.slots[id] = slot{ip: from.Addr().As16(), port: from.Port(), id: binary.BigEndian.Uint16(b), used: true}
+		for i := range ms[:n] {
+			d := ms[i].Buffers[0][:ms[i].N]
+			if len(d) < 12 { // shorter than a DNS header: nothing to route by
+				short++
+				continue
+			}
+			if p.cfg.loss > 0 && r.Float64() < p.cfg.loss {
+				lost++
+				continue
+			}
+			from := ms[i].Addr.(*net.UDPAddr)
+			ip, _ := netip.AddrFromSlice(from.IP)
+			id := u.next
+			u.next++
+			u.slots[id] = slot{ip: ip.As16(), port: uint16(from.Port), id: binary.BigEndian.Uint16(d), used: true}
+			binary.BigEndian.PutUint16(b.add(d).b, id)
+		}
 		u.mu.Unlock()
-		binary.BigEndian.PutUint16(b, id)
-		p.enqueue(p.upQ, packet{at: time.Now().Add(p.half), b: b, up: u})
+		p.stats.queries.Add(int64(n))
+		p.stats.short.Add(short)
+		p.stats.lostUp.Add(lost)
+		p.push(&p.upQ, b)
 	}
 }
 
-func (p *proxy) sendUp(pk packet) {
-	if _, err := pk.up.conn.Write(pk.b); err == nil {
-		p.stats.forwarded.Add(1)
+// sendUp sends due queries: one sendmmsg per upstream socket they use.
+func (p *proxy) sendUp(due []*batch) {
+	for _, b := range due {
+		for i := range b.pks {
+			b.up.out.add(b.pks[i].b)
+		}
 	}
+	sent := 0
+	for _, u := range p.ups {
+		if u.out.n > 0 {
+			sent += u.out.flush(u.connB)
+		}
+	}
+	p.stats.forwarded.Add(int64(sent))
 }
 
+// readUpstream reads replies on one upstream socket, gives them back their
+// clients' IDs and queues them for the clients.
 func (p *proxy) readUpstream(k int, u *upstream) {
 	defer p.wg.Done()
 	r := rand.New(rand.NewPCG(p.cfg.seed, uint64(k)+1))
-	buf := make([]byte, 1<<16)
+	ms := readBuffers()
 	for {
-		n, err := u.conn.Read(buf)
+		n, err := u.connB.ReadBatch(ms, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue // e.g. ECONNREFUSED while the server is down
 		}
-		p.stats.replies.Add(1)
-		if n < 12 {
-			p.stats.short.Add(1)
-			continue
-		}
-		id := binary.BigEndian.Uint16(buf)
+		var short, unmatched, lost int64
+		b := getBatch(size(ms[:n]))
 		u.mu.Lock()
-		s := u.slots[id]
-		u.slots[id].used = false
+		for i := range ms[:n] {
+			d := ms[i].Buffers[0][:ms[i].N]
+			if len(d) < 12 {
+				short++
+				continue
+			}
+			id := binary.BigEndian.Uint16(d)
+			s := u.slots[id]
+			u.slots[id].used = false
+			if !s.used {
+				unmatched++
+				continue
+			}
+			if p.cfg.loss > 0 && r.Float64() < p.cfg.loss {
+				lost++
+				continue
+			}
+			pk := b.add(d)
+			binary.BigEndian.PutUint16(pk.b, s.id)
+			pk.ip, pk.port = s.ip, s.port
+		}
 		u.mu.Unlock()
-		if !s.used {
-			p.stats.unmatched.Add(1)
-			continue
-		}
-		if p.cfg.loss > 0 && r.Float64() < p.cfg.loss {
-			p.stats.lostDown.Add(1)
-			continue
-		}
-		b := make([]byte, n)
-		copy(b, buf[:n])
-		binary.BigEndian.PutUint16(b, s.id)
-		to := netip.AddrPortFrom(netip.AddrFrom16(s.ip).Unmap(), s.port)
-		p.enqueue(u.downQ, packet{at: time.Now().Add(p.half), b: b, to: to})
+		p.stats.replies.Add(int64(n))
+		p.stats.short.Add(short)
+		p.stats.unmatched.Add(unmatched)
+		p.stats.lostDown.Add(lost)
+		p.push(&p.downQ, b)
 	}
 }
 
-func (p *proxy) sendDown(pk packet) {
-	if _, err := p.udp.WriteToUDPAddrPort(pk.b, pk.to); err == nil {
-		p.stats.delivered.Add(1)
+// sendDown sends due replies to their clients in one sendmmsg.
+func (p *proxy) sendDown(due []*batch) {
+	for _, b := range due {
+		for i := range b.pks {
+			pk := &b.pks[i]
+			p.down.addTo(pk.b, &pk.ip, pk.port)
+		}
 	}
+	p.stats.delivered.Add(int64(p.down.flush(p.udpB)))
 }
 
 func (p *proxy) acceptTCP() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -17,10 +18,17 @@ import (
 // echoUDP is an upstream that sends every datagram back.
 func echoUDP(t *testing.T) netip.AddrPort {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	return echoUDPOn(t, netip.MustParseAddrPort("127.0.0.1:0"))
+}
+
+func echoUDPOn(t *testing.T, addr netip.AddrPort) netip.AddrPort {
+	t.Helper()
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.SetReadBuffer(4 << 20)
+	c.SetWriteBuffer(4 << 20)
 	t.Cleanup(func() { c.Close() })
 	go func() {
 		buf := make([]byte, 1<<16)
@@ -60,7 +68,9 @@ func echoTCP(t *testing.T, addr netip.AddrPort) {
 
 func startProxy(t *testing.T, cfg config) *proxy {
 	t.Helper()
-	cfg.listen = netip.MustParseAddrPort("127.0.0.1:0")
+	if !cfg.listen.IsValid() {
+		cfg.listen = netip.MustParseAddrPort("127.0.0.1:0")
+	}
 	if cfg.sockets == 0 {
 		cfg.sockets = 2
 	}
@@ -290,5 +300,235 @@ func TestRunRefusesRemoteUpstream(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "not a loopback address") {
 		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// TestUDPBurstManySockets sends bursts from several client sockets at once,
+// so that reads and writes come in batches: every query must come back to
+// its own socket, with its own ID, no sooner than the RTT.
+func TestUDPBurstManySockets(t *testing.T) {
+	t.Parallel()
+	const rtt = 20 * time.Millisecond
+	const clients, perClient = 8, 300
+	p := startProxy(t, config{upstream: echoUDP(t), rtt: rtt, sockets: 3, queue: 1 << 14})
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(p.Addr()))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			conn.SetReadBuffer(4 << 20)
+			tag := fmt.Sprintf("client%d", c)
+			var sent [perClient]time.Time
+			var mu sync.Mutex
+			got := map[uint16]bool{}
+			done := make(chan struct{})
+			go func() { // read while sending, so that no socket buffer fills up
+				defer close(done)
+				buf := make([]byte, 512)
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				for range perClient {
+					k, err := conn.Read(buf)
+					if err != nil {
+						t.Errorf("%s after %d replies: %v", tag, len(got), err)
+						return
+					}
+					id := binary.BigEndian.Uint16(buf)
+					if k < 12 || string(buf[12:k]) != tag || int(id) >= perClient || got[id] {
+						t.Errorf("%s got % x, want a reply of its own", tag, buf[:k])
+						return
+					}
+					got[id] = true
+					mu.Lock()
+					at := sent[id]
+					mu.Unlock()
+					if el := time.Since(at); el < rtt {
+						t.Errorf("%s: reply %d after %v, want >= %v", tag, id, el, rtt)
+					}
+				}
+			}()
+			for i := range perClient {
+				mu.Lock()
+				sent[i] = time.Now()
+				mu.Unlock()
+				if _, err := conn.Write(query(uint16(i), tag)); err != nil {
+					t.Error(err)
+				}
+				if i%100 == 99 {
+					// Bursts of 100 come back as bursts of 100, which
+					// the client's socket buffer is sure to hold.
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+			<-done
+		}()
+	}
+	wg.Wait()
+	s := &p.stats
+	const n = clients * perClient
+	if s.queries.Load() != n || s.forwarded.Load() != n || s.replies.Load() != n || s.delivered.Load() != n {
+		t.Errorf("want %d of each: %s", n, p.Stats())
+	}
+}
+
+// TestUDPCountersAddUp drops packets every way the proxy can: short
+// queries, loss on both legs and a queue too small for the burst. Every
+// query must be counted once as delivered or as one kind of drop.
+func TestUDPCountersAddUp(t *testing.T) {
+	t.Parallel()
+	const n = 600
+	p := startProxy(t, config{upstream: echoUDP(t), rtt: 100 * time.Millisecond, loss: 0.1, seed: 7, queue: 64})
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(p.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadBuffer(4 << 20)
+	received := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			received++
+		}
+	}()
+	for i := range n {
+		if i%50 == 0 {
+			c.Write([]byte("short"))
+		} else {
+			c.Write(query(uint16(i), "q"))
+		}
+	}
+	<-done
+	s := &p.stats
+	if s.queries.Load() != n {
+		t.Errorf("proxy saw %d queries, want %d (%s)", s.queries.Load(), n, p.Stats())
+	}
+	if s.overflow.Load() == 0 || s.lostUp.Load() == 0 || s.lostDown.Load() == 0 || s.short.Load() != n/50 {
+		t.Errorf("want every kind of drop: %s", p.Stats())
+	}
+	// The echo server answers every query that reached it.
+	if s.replies.Load() != s.forwarded.Load() || s.unmatched.Load() != 0 {
+		t.Errorf("replies != forwarded: %s", p.Stats())
+	}
+	drops := s.short.Load() + s.lostUp.Load() + s.lostDown.Load() + s.overflow.Load()
+	if d := s.delivered.Load(); d+drops != n || int64(received) != d {
+		t.Errorf("delivered %d + dropped %d != %d queries, or client received %d (%s)", d, drops, n, received, p.Stats())
+	}
+}
+
+// TestDeliverOrderAndTimes drives a delay queue directly: batches must leave
+// in order, never more than slack early, and those due together in one call.
+func TestDeliverOrderAndTimes(t *testing.T) {
+	t.Parallel()
+	const half = 5 * time.Millisecond
+	p := &proxy{cfg: config{queue: 1000}, half: half, done: make(chan struct{})}
+	q := &queue{c: make(chan *batch, p.cfg.queue)}
+	type call struct {
+		at   time.Time
+		seqs []int
+	}
+	calls := make(chan call, 1000)
+	send := func(due []*batch) {
+		now := time.Now()
+		var c call
+		for _, b := range due {
+			if early := b.at.Sub(now); early > slack {
+				t.Errorf("batch %d sent %v early", b.pks[0].b[0], early)
+			}
+			for i := range b.pks {
+				c.seqs = append(c.seqs, int(b.pks[i].b[0]))
+			}
+		}
+		c.at = now
+		calls <- c
+	}
+	mk := func(seq, packets int) *batch {
+		b := getBatch(packets)
+		for range packets {
+			b.add([]byte{byte(seq)})
+		}
+		return b
+	}
+	// Ten batches queued before the deliverer starts are all due when it
+	// does: they must go in one call.
+	total := 0
+	for i := range 10 {
+		p.push(q, mk(i, 1+i%3))
+		total += 1 + i%3
+	}
+	waiting := total
+	time.Sleep(half + time.Millisecond)
+	p.wg.Add(1)
+	go p.deliver(q, send)
+	// Then a trickle, each batch due on its own.
+	for i := 10; i < 40; i++ {
+		p.push(q, mk(i, 2))
+		total += 2
+		time.Sleep(time.Duration(i%4) * 300 * time.Microsecond)
+	}
+	var seqs []int
+	first := true
+	for len(seqs) < total {
+		select {
+		case c := <-calls:
+			if first && (len(c.seqs) != waiting || c.seqs[waiting-1] != 9) {
+				t.Errorf("first call sent %v, want the 10 waiting batches", c.seqs)
+			}
+			first = false
+			seqs = append(seqs, c.seqs...)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("sent %v, then nothing", seqs)
+		}
+	}
+	close(p.done)
+	p.wg.Wait()
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] < seqs[i-1] {
+			t.Fatalf("sent out of order: %v", seqs)
+		}
+	}
+	if n := q.pending.Load(); n != 0 {
+		t.Errorf("%d packets still pending", n)
+	}
+}
+
+func TestUDPOverIPv6(t *testing.T) {
+	t.Parallel()
+	l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	l.Close()
+	up := echoUDPOn(t, netip.MustParseAddrPort("[::1]:0"))
+	p := startProxy(t, config{listen: netip.MustParseAddrPort("[::1]:0"), upstream: up, rtt: 2 * time.Millisecond})
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(p.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 20 {
+		c.Write(query(uint16(500+i), "v6"))
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	for range 20 {
+		k, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("%v (%s)", err, p.Stats())
+		}
+		if id := binary.BigEndian.Uint16(buf); id < 500 || id >= 520 || string(buf[12:k]) != "v6" {
+			t.Errorf("got % x", buf[:k])
+		}
 	}
 }
