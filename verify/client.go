@@ -159,7 +159,7 @@ func (c *Client) dial(server string) (*udpSocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolver %s: %w", server, err)
 	}
-	s := newUDPSocket(conn, raddr.IP.To4() == nil)
+	s := newUDPSocket(conn, raddr.IP.To4() == nil, c.release)
 	c.wg.Go(s.read)
 	return s, nil
 }
@@ -386,7 +386,7 @@ func (c *Client) udp(ctx context.Context, up *upstream, name string, qtype uint1
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer c.release()
+	// exchange releases the slot.
 	c.queries.Add(1)
 	sock := up.socks[up.next.Add(1)%uint64(len(up.socks))]
 	resp, err := sock.exchange(ctx, name, qtype, edns, c.cfg.Timeout)

@@ -57,6 +57,12 @@ type udpSocket struct {
 	mu      sync.Mutex
 	pending map[uint16]*call
 	closed  bool
+	// release frees the client's in-flight slot of a query. Whoever takes
+	// a call out of pending calls it, under mu: the slot is free the
+	// moment the answer is in (or the wait is over), not when the waiting
+	// goroutine next gets a CPU, which on a loaded machine comes
+	// milliseconds later and held slots idle.
+	release func()
 	// epoch makes deadlines small monotonic durations.
 	epoch time.Time
 }
@@ -71,12 +77,13 @@ type call struct {
 	err    error
 }
 
-func newUDPSocket(conn *net.UDPConn, v6 bool) *udpSocket {
+func newUDPSocket(conn *net.UDPConn, v6 bool, release func()) *udpSocket {
 	_ = conn.SetReadBuffer(4 << 20)
 	_ = conn.SetWriteBuffer(1 << 20)
 	s := &udpSocket{
 		conn:    conn,
 		pending: make(map[uint16]*call),
+		release: release,
 		msgs:    make([]ipv4.Message, batch),
 		epoch:   time.Now(),
 	}
@@ -99,13 +106,15 @@ func (s *udpSocket) close() {
 	s.conn.Close()
 }
 
-// exchange sends a query and waits for its answer. The socket's sweeper
+// exchange sends a query and waits for its answer. The caller holds an
+// in-flight slot, which exchange releases. The socket's sweeper
 // (expire) ends the wait at the deadline: a timer per query cost more than
 // the query's own system call.
 func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edns bool, timeout time.Duration) (*dns.Msg, error) {
 	cl := &call{name: name, qtype: qtype, answer: make(chan *dns.Msg, 1), deadline: time.Since(s.epoch) + timeout}
 	s.mu.Lock()
 	if s.closed {
+		s.release()
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
@@ -120,6 +129,7 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edn
 		s.mu.Lock()
 		if s.pending[id] == cl {
 			delete(s.pending, id)
+			s.release()
 		}
 		s.mu.Unlock()
 	}
@@ -236,6 +246,7 @@ func (s *udpSocket) deliver(b []byte) {
 	s.mu.Lock()
 	if s.pending[id] == cl {
 		delete(s.pending, id)
+		s.release()
 		cl.answer <- resp
 	}
 	s.mu.Unlock()
@@ -252,6 +263,7 @@ func (s *udpSocket) failPending() {
 	defer s.mu.Unlock()
 	for id, cl := range s.pending {
 		delete(s.pending, id)
+		s.release()
 		cl.err = ErrClosed
 		cl.answer <- nil
 	}
@@ -265,6 +277,7 @@ func (s *udpSocket) expire() {
 	for id, cl := range s.pending {
 		if cl.deadline <= now {
 			delete(s.pending, id)
+			s.release()
 			cl.err = ErrTimeout
 			cl.answer <- nil
 		}
