@@ -22,13 +22,23 @@ const writeBufSize = 64 << 10
 type table struct {
 	bw    *bufio.Writer
 	comma rune
+	// quote marks the bytes that make a field need quotes, when comma is
+	// one byte: one load per byte, which the output's every field pays.
+	quote [256]bool
 }
 
 func newTable(w io.Writer, comma rune) (*table, error) {
 	if !validComma(comma) {
 		return nil, fmt.Errorf("csv: invalid field separator %q", comma)
 	}
-	return &table{bw: bufio.NewWriterSize(w, writeBufSize), comma: comma}, nil
+	t := &table{bw: bufio.NewWriterSize(w, writeBufSize), comma: comma}
+	for _, c := range []byte{'\n', '\r', '"'} {
+		t.quote[c] = true
+	}
+	if comma < utf8.RuneSelf {
+		t.quote[comma] = true
+	}
+	return t, nil
 }
 
 // write writes one record. bufio.Writer errors are sticky, so checking the
@@ -77,7 +87,7 @@ func (t *table) needsQuotes(f string) bool {
 	}
 	if t.comma < utf8.RuneSelf {
 		for i := 0; i < len(f); i++ {
-			if c := f[i]; c == '\n' || c == '\r' || c == '"' || c == byte(t.comma) {
+			if t.quote[f[i]] {
 				return true
 			}
 		}
