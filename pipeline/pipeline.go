@@ -104,10 +104,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		cfg.Concurrency = 1
 	}
 
-	// The join starts as soon as the lists have been read once, and follows
-	// the resolution row by row: the domains resolve roughly in the order
-	// the rows first name them, so writing overlaps resolving instead of
-	// waiting for its end.
+	// The join starts as soon as the header is known, and follows the
+	// resolution row by row: the domains resolve roughly in the order the
+	// rows first name them, so writing overlaps reading and resolving
+	// instead of waiting for their end.
 	t := newTable()
 	rows, err := newSpool()
 	if err != nil {
@@ -116,20 +116,28 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	defer rows.close()
 	t.rows = rows
 	g, gctx := errgroup.WithContext(ctx)
-	read := make(chan struct{})
+	defer context.AfterFunc(gctx, rows.wake)()
+	header := make(chan struct{})
+	var passErr error
 	g.Go(func() error {
 		defer t.finish()
-		return resolveAll(gctx, cfg, t, &sum, read)
+		passErr = resolveAll(gctx, cfg, t, &sum, header)
+		return passErr
 	})
 	g.Go(func() error {
 		select {
-		case <-read:
+		case <-header:
 		case <-gctx.Done():
 			return gctx.Err()
 		}
 		return join(gctx, cfg, t, &sum)
 	})
 	if err := g.Wait(); err != nil {
+		// A join that runs into the end of what a failed first pass
+		// read may fail first; the first pass's error is the cause.
+		if passErr != nil && !errors.Is(passErr, context.Canceled) {
+			err = passErr
+		}
 		return sum, err
 	}
 	if cfg.Changed != nil {
@@ -160,22 +168,15 @@ type done struct {
 }
 
 // resolveAll is pass one: read, dedupe, verify, and write per-domain results.
-// It closes read once every row has been read.
-func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary, read chan<- struct{}) error {
+// It closes header once the columns are known.
+func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary, header chan<- struct{}) error {
 	g, ctx := errgroup.WithContext(ctx)
 	todo := make(chan work, cfg.Concurrency)
 	results := make(chan done, cfg.Concurrency)
 
 	g.Go(func() error {
 		defer close(todo)
-		if err := readDomains(ctx, cfg, t, sum, todo); err != nil {
-			return err
-		}
-		if err := t.rows.rewind(); err != nil {
-			return err
-		}
-		close(read)
-		return nil
+		return t.rows.finish(readDomains(ctx, cfg, t, sum, todo, header))
 	})
 	workers, wctx := errgroup.WithContext(ctx)
 	for range cfg.Concurrency {
@@ -211,7 +212,7 @@ func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary, read ch
 
 // readDomains reads every input once, in order, and sends each new domain
 // to the workers.
-func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo chan<- work) error {
+func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo chan<- work, known chan<- struct{}) error {
 	var header []string
 	col := -1
 	for i, in := range cfg.Inputs {
@@ -234,11 +235,11 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 				r.Close()
 				return err
 			}
+			t.column = col
+			close(known)
 		}
-		t.inputRows = append(t.inputRows, 0)
 		err = eachAddress(r, buffered, col, func(addr string, bad error) error {
 			sum.Rows++
-			t.inputRows[i]++
 			var domain string
 			if bad == nil {
 				domain, bad = verify.Address(addr)
@@ -290,6 +291,9 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 		if cerr := r.Close(); err == nil && cerr != nil {
 			err = badInput(fmt.Errorf("%s: %w", in.Name(), cerr))
 		}
+		if err == nil {
+			err = t.rows.put(endOfInput)
+		}
 		if err != nil {
 			return err
 		}
@@ -297,7 +301,6 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 	if cfg.Progress != nil {
 		cfg.Progress.SetTotal(int64(t.len()))
 	}
-	t.column = col
 	return nil
 }
 
@@ -442,7 +445,7 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 	// CSV to CSV, a row the writer would write back unchanged is copied as
 	// it was read, with the three columns added: no splitting, no quoting.
 	rw, _ := w.(rowio.RawWriter)
-	for i, in := range cfg.Inputs {
+	for _, in := range cfg.Inputs {
 		r, err := in.Open()
 		if err != nil {
 			return badInput(err)
@@ -451,7 +454,7 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 		if rw == nil || rr == nil || rr.Encoding() != rw.Encoding() {
 			rr = nil
 		}
-		err = joinInput(ctx, t, sum, in.Name(), r, rr, t.inputRows[i], w, rw, len(columns))
+		err = joinInput(ctx, t, sum, in.Name(), r, rr, w, rw, len(columns))
 		if cerr := r.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -465,14 +468,18 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 	return nil
 }
 
-// joinInput writes the n rows of one input. rr and rw, when set, copy
-// rows raw.
-func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio.Reader, rr rowio.RawReader, n int64, w rowio.Writer, rw rowio.RawWriter, width int) error {
-	for range n {
-		// The index comes first: it decides how the row is read.
-		idx, err := t.rows.next()
+// joinInput writes the rows of one input. rr and rw, when set, copy rows
+// raw.
+func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio.Reader, rr rowio.RawReader, w rowio.Writer, rw rowio.RawWriter, width int) error {
+	for {
+		// The index comes first: it says where the input ends, and
+		// decides how the row is read.
+		idx, err := t.rows.next(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if idx == endOfInput {
+			return nil
 		}
 		var raw []byte
 		var row rowio.Row
@@ -495,12 +502,11 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 				reason = bad.Error()
 			}
 		} else {
-			domain = t.domains[idx]
 			e, err := t.wait(ctx, idx)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			status, reason = e.Status(), e.reason
+			domain, status, reason = e.domain, e.Status(), e.reason
 		}
 		sum.AddressesByStatus[status]++
 		if raw != nil {
@@ -517,7 +523,6 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 			return fmt.Errorf("write results: %w", err)
 		}
 	}
-	return nil
 }
 
 // findColumn picks the email column: the one named, else a header that

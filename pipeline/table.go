@@ -14,24 +14,26 @@ import (
 // more: memory grows with domains, never with rows, and a list of ten
 // million rows over a million domains must fit in a few hundred MB.
 //
-// The reader owns index and rowCount, and is done with them before the
-// join starts. The collector appends verdicts to entries in first-seen
-// order (it reorders results); the join waits on cond for the one it needs.
+// The reader owns index and rowCount. It appends to domains under mu,
+// since the join, which runs behind it, reads them. The collector appends
+// verdicts to entries in first-seen order (it reorders results); the join
+// waits on cond for the one it needs.
 type table struct {
 	index    map[string]int32
 	domains  []string // by index
 	rowCount []int32  // rows per domain, for the changes report
 	rows     *spool   // each row's domain index, for the join
-	// inputRows counts each input's rows, so that the join knows which
-	// input the next index is for before it reads the row.
-	inputRows []int64
-	columns   []string
-	column    int
+	columns  []string
+	column   int
 
 	mu       sync.Mutex
 	cond     sync.Cond
 	entries  []entry
 	finished bool // no more verdicts will come
+	// want is how many entries the join waits for. It asks for a batch
+	// beyond the one it needs: woken for each verdict, while it runs
+	// right behind the first pass, it cost a hand-off per domain.
+	want int
 	// reasons interns reason texts: most domains share a handful.
 	reasons map[string]string
 
@@ -70,7 +72,9 @@ func (t *table) add(domain string) (int, bool) {
 	// A copy: the parsed domain may point into the whole CSV record.
 	domain = strings.Clone(domain)
 	t.index[domain] = int32(i)
+	t.mu.Lock()
 	t.domains = append(t.domains, domain)
+	t.mu.Unlock()
 	t.rowCount = append(t.rowCount, 1)
 	return i, true
 }
@@ -90,7 +94,9 @@ func (t *table) append(i int, status verify.Status, reason string) error {
 		return fmt.Errorf("internal error: result %d recorded as %d", i, len(t.entries))
 	}
 	t.entries = append(t.entries, entry{status: statusIndex(status), reason: reason})
-	t.cond.Broadcast()
+	if len(t.entries) >= t.want {
+		t.cond.Broadcast()
+	}
 	return nil
 }
 
@@ -111,21 +117,33 @@ func (t *table) finish() {
 	t.cond.Broadcast()
 }
 
+// waitBatch is how many verdicts past the one it needs the join waits for.
+const waitBatch = 64
+
+// verdict is what the join writes for a domain.
+type verdict struct {
+	entry
+	domain string
+}
+
 // wait returns the verdict on domain i once it is in.
-func (t *table) wait(ctx context.Context, i int) (entry, error) {
-	if i >= len(t.domains) {
-		return entry{}, fmt.Errorf("row names domain %d of %d: the input changed during the run", i, len(t.domains))
-	}
+func (t *table) wait(ctx context.Context, i int) (verdict, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i >= len(t.entries) && !t.finished {
-		t.cond.Wait()
+	if i >= len(t.domains) {
+		return verdict{}, fmt.Errorf("row names domain %d of %d: the input changed during the run", i, len(t.domains))
+	}
+	if i >= len(t.entries) {
+		t.want = i + waitBatch
+		for i >= len(t.entries) && !t.finished {
+			t.cond.Wait()
+		}
 	}
 	if i >= len(t.entries) {
 		if err := ctx.Err(); err != nil {
-			return entry{}, err
+			return verdict{}, err
 		}
-		return entry{}, fmt.Errorf("domain %q has no result", t.domains[i])
+		return verdict{}, fmt.Errorf("domain %q has no result", t.domains[i])
 	}
-	return t.entries[i], nil
+	return verdict{entry: t.entries[i], domain: t.domains[i]}, nil
 }

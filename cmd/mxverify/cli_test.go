@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -139,6 +140,78 @@ func TestInputFormats(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLargeInputs runs lists far larger than the readers' buffers, from a
+// file and from standard input, with rows that the join copies raw and
+// rows it must rewrite. The join reads a file a second time while the
+// first pass still reads it, and standard input from its spool once the
+// first pass is done with it: both must give every row, in order.
+func TestLargeInputs(t *testing.T) {
+	t.Parallel()
+	srv := demoServer(t)
+	dir := t.TempDir()
+	domains := []string{"shop.mxdemo.net", "nullmx.mxdemo.net", "missing.mxdemo.net", "acme.mxdemo.net"}
+	status := []string{"deliverable", "null_mx", "nxdomain", "deliverable"}
+	var in strings.Builder
+	in.WriteString("email,note\n")
+	const rows = 40000
+	for i := range rows {
+		switch i % 7 {
+		case 0:
+			fmt.Fprintf(&in, "\"u%d@%s\",\"a, b\"\n", i, domains[i%4])
+		case 1:
+			fmt.Fprintf(&in, "u%d-at-%s, leading space\n", i, domains[i%4])
+		case 2:
+			// A new domain every few rows keeps the first pass busy
+			// resolving, so that the join catches up with it.
+			fmt.Fprintf(&in, "u%d@d%d.wild.mxcases.org,plain %d\n", i, i, i)
+		default:
+			fmt.Fprintf(&in, "u%d@%s,plain %d\n", i, domains[i%4], i)
+		}
+	}
+	writeFile(t, dir, "big.csv", in.String())
+	for _, src := range []string{"big.csv", "-"} {
+		t.Run(src, func(t *testing.T) {
+			stdin := ""
+			if src == "-" {
+				stdin = in.String()
+			}
+			out := "out-" + strings.Trim(src, "-.") + ".csv"
+			r := mxverify(t, dir, stdin, "run", src, "--resolver", srv.Addr(), "--progress", "never", "-o", out, "--qps", "100000")
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			got := readCSV(t, filepath.Join(dir, out))
+			if len(got) != rows+1 {
+				t.Fatalf("%d rows out, want %d", len(got)-1, rows)
+			}
+			for i, row := range got[1:] {
+				want, note := status[i%4], fmt.Sprintf("plain %d", i)
+				switch i % 7 {
+				case 0:
+					note = "a, b"
+				case 1:
+					want, note = "invalid", " leading space"
+				case 2:
+					want = "deliverable"
+				}
+				if row[1] != note || row[3] != want {
+					t.Fatalf("row %d: %q, want note %q and status %s", i+1, row, note, want)
+				}
+			}
+		})
+	}
+	// A bad row at the end fails the run with its own position, whatever
+	// the join, already under way, was doing.
+	writeFile(t, dir, "bad.csv", in.String()+"x@shop.mxdemo.net,ragged,row\n")
+	r := mxverify(t, dir, "", "run", "bad.csv", "--resolver", srv.Addr(), "--progress", "never", "-o", "bad-out.csv", "--qps", "100000")
+	if want := fmt.Sprintf("bad.csv:%d:", rows+2); r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want 1 and an error at %s", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad-out.csv")); err == nil {
+		t.Error("a failed run left its output")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -25,8 +26,12 @@ type Source struct {
 	format fileio.Format
 	stdin  io.Reader
 	spool  *os.File // the copy of stdin, after the first read
-	opened int
-	schema *parquet.Schema
+	// spooled is closed when the first read of stdin ends: a later read
+	// of the spool waits for it, so that it never meets an end of file
+	// that is only the first read not having got there yet.
+	spooled chan struct{}
+	opened  int
+	schema  *parquet.Schema
 }
 
 // OpenSource checks path (its format, that it exists and is a readable
@@ -36,7 +41,7 @@ func OpenSource(path string, stdin io.Reader) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{path: path, format: format, stdin: stdin}
+	s := &Source{path: path, format: format, stdin: stdin, spooled: make(chan struct{})}
 	if path == fileio.Stdio {
 		if format != fileio.CSV {
 			return nil, errors.New("standard input is read as CSV only")
@@ -61,39 +66,52 @@ func (s *Source) Format() fileio.Format { return s.format }
 // so that a Parquet output can keep the input's column types.
 func (s *Source) ParquetSchema() *parquet.Schema { return s.schema }
 
-// Open starts a new read from the first row.
+// Open starts a new read from the first row. It may be called while an
+// earlier read is under way; for standard input it then waits until the
+// first read has been closed.
 func (s *Source) Open() (rowio.Reader, error) {
 	s.opened++
 	if s.format == fileio.Parquet {
 		return s.openParquet()
 	}
 	var in *fileio.Input
+	var c io.Closer // closes in
 	var err error
 	switch {
 	case s.path != fileio.Stdio:
 		in, err = fileio.Open(s.path)
 	case s.opened == 1:
+		// Closing this first read, however it ends, lets later ones start.
+		defer func() {
+			if c == nil {
+				close(s.spooled)
+			}
+		}()
 		if s.spool, err = os.CreateTemp("", "mxverify-stdin-*"); err != nil {
 			return nil, fmt.Errorf("spool standard input: %w", err)
 		}
 		os.Remove(s.spool.Name()) // the open descriptor keeps the data
-		in, err = fileio.OpenStd(s.path, io.TeeReader(s.stdin, s.spool))
-	default:
-		if _, err := s.spool.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("spool standard input: %w", err)
+		if in, err = fileio.OpenStd(s.path, io.TeeReader(s.stdin, s.spool)); err == nil {
+			c = &closeThen{c: in, then: func() { close(s.spooled) }}
 		}
-		in, err = fileio.OpenStd(s.path, io.NopCloser(s.spool))
+	default:
+		<-s.spooled
+		// A reader of its own: the spool's offset is not shared.
+		in, err = fileio.OpenStd(s.path, io.NopCloser(io.NewSectionReader(s.spool, 0, 1<<62)))
 	}
 	if err != nil {
 		return nil, err
 	}
+	if c == nil {
+		c = in
+	}
 	if s.format == fileio.JSONL {
 		r, err := jsonlio.NewReader(in, s.path)
 		if err != nil {
-			in.Close()
+			c.Close()
 			return nil, err
 		}
-		return &closingReader{Reader: r, c: in}, nil
+		return &closingReader{Reader: r, c: c}, nil
 	}
 	comma := ','
 	if s.format == fileio.TSV {
@@ -101,10 +119,26 @@ func (s *Source) Open() (rowio.Reader, error) {
 	}
 	r, err := csvio.NewReader(in, s.path, comma)
 	if err != nil {
-		in.Close()
+		c.Close()
 		return nil, err
 	}
-	return &closingCSV{Reader: r, c: in}, nil
+	return &closingCSV{Reader: r, c: c}, nil
+}
+
+// closeThen closes c, then runs then; more calls do nothing.
+type closeThen struct {
+	c    io.Closer
+	then func()
+	once sync.Once
+}
+
+func (c *closeThen) Close() error {
+	var err error
+	c.once.Do(func() {
+		err = c.c.Close()
+		c.then()
+	})
+	return err
 }
 
 func (s *Source) openParquet() (rowio.Reader, error) {
