@@ -12,7 +12,7 @@
 #   BENCH_SCENARIOS="direct latency loss qps"
 #   BENCH_CEILING_SECONDS=10 BENCH_PROXY_CEILING_SECONDS=5 BENCH_QPS=20000
 #   BENCH_MXVERIFY_ARGS="" BENCH_UNLIMITED_QPS=1000000000
-#   BENCH_RUN_TIMEOUT=900 BENCH_KEEP=0 BENCH_RESULTS=
+#   BENCH_RUN_TIMEOUT=900 BENCH_KEEP=0 BENCH_RESULTS= BENCH_REPEAT=1
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,10 +37,11 @@ SELF="$ROOT/benchmarks/bench.sh"
 : "${BENCH_NSD_WAIT:=120}"
 : "${BENCH_KEEP:=0}"
 : "${BENCH_RESULTS:=}"
+: "${BENCH_REPEAT:=1}"
 export BENCH_DOMAINS BENCH_ROWS BENCH_SEED BENCH_SCENARIOS BENCH_CEILING_SECONDS \
 	BENCH_PROXY_CEILING_SECONDS BENCH_DNSPERF_OPTS BENCH_QPS BENCH_RTT BENCH_LOSS \
 	BENCH_DIRECT_CONCURRENCY BENCH_LATENCY_CONCURRENCY BENCH_LOSS_CONCURRENCY \
-	BENCH_MXVERIFY_ARGS BENCH_UNLIMITED_QPS BENCH_RUN_TIMEOUT BENCH_NSD_WAIT BENCH_KEEP BENCH_RESULTS
+	BENCH_MXVERIFY_ARGS BENCH_UNLIMITED_QPS BENCH_RUN_TIMEOUT BENCH_NSD_WAIT BENCH_KEEP BENCH_RESULTS BENCH_REPEAT
 
 log() { printf '%s bench: %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -251,8 +252,15 @@ run_mxverify() {
 
 rtt_ms=$(awk -v d="$BENCH_RTT" 'BEGIN { v = d + 0; if (d ~ /us$/) v /= 1000; else if (d ~ /ms$/) ; else if (d ~ /s$/) v *= 1000; print v }')
 REPORT_ARGS=()
+# With BENCH_REPEAT=N every scenario runs N times, one round of all of them
+# after another, and the table has a row per run (direct.1, direct.2, ...):
+# on a shared machine one run can be 20% off, and alternating rounds keep
+# a slow spell from falling on one scenario only.
+for rep in $(seq "$BENCH_REPEAT"); do
 for s in $BENCH_SCENARIOS; do
-	dir=$RES/$s
+	name=$s
+	((BENCH_REPEAT == 1)) || name=$s.$rep
+	dir=$RES/$name
 	mkdir -p "$dir"
 	case $s in
 	direct)
@@ -301,7 +309,8 @@ for s in $BENCH_SCENARIOS; do
 		run_mxverify "$dir" "127.0.0.1:$NSD_PORT" --qps "$BENCH_QPS" --concurrency "$BENCH_DIRECT_CONCURRENCY" --timeout 2s --retries 2
 		;;
 	esac
-	REPORT_ARGS+=("$s=$dir")
+	REPORT_ARGS+=("$name=$dir")
+done
 done
 
 JSON=$RES/results.json
