@@ -8,12 +8,14 @@ import (
 	"time"
 )
 
-// limitMemory narrows the garbage collector's headroom as the heap grows.
-// Most of mxverify's heap is tables that live for the whole run (an entry
-// per domain and per mail host), and Go's default (GOGC=100) lets the heap
-// reach twice what is live before collecting: for a list of a million
-// domains that is hundreds of MB of garbage. Up to 128 MiB live the
-// default stands, so small runs are exactly as fast; past it the headroom
+// limitMemory sets the garbage collector's headroom by the size of the live
+// heap. Most of mxverify's heap is tables that live for the whole run (an
+// entry per domain and per mail host), and Go's default (GOGC=100) lets the
+// heap reach twice what is live before collecting: for a list of a million
+// domains that is hundreds of MB of garbage. Below 64 MiB live the headroom
+// is 150% instead, since collections of a small heap come often and a
+// 100k-domain run spent 6% less CPU with it (4 alternating pairs) for 15 MB
+// more peak RSS; up to 128 MiB the default stands; past it the headroom
 // shrinks to 128 MiB, and to no less than half the live heap. A soft
 // memory limit would do the same but makes the runtime return memory to
 // the OS near the limit, which cost a 10M-row run 60% more CPU. GOGC, when
@@ -30,9 +32,12 @@ func limitMemory(ctx context.Context) {
 			return
 		}
 		live := float64(sample[0].Value.Uint64())
-		const headroom = 128 << 20
+		const small, headroom = 64 << 20, 128 << 20
 		percent := 100
-		if live > headroom {
+		switch {
+		case live < small:
+			percent = 150
+		case live > headroom:
 			percent = max(50, int(100*headroom/live))
 		}
 		if percent != last {
@@ -40,6 +45,7 @@ func limitMemory(ctx context.Context) {
 			last = percent
 		}
 	}
+	set()
 	go func() {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
