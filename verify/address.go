@@ -151,17 +151,20 @@ func Domain(name string) (string, error) {
 	if len(ascii) > 253 {
 		return "", invalid("domain is %d octets, more than 253", len(ascii))
 	}
-	labels := strings.Split(ascii, ".")
-	for _, l := range labels {
-		if err := checkLabel(l); err != nil {
+	// Label by label without splitting: this runs for every row of a list.
+	var tld string
+	labels := 0
+	for rest, more := ascii, true; more; {
+		tld, rest, more = strings.Cut(rest, ".")
+		if err := checkLabel(tld); err != nil {
 			return "", err
 		}
+		labels++
 	}
-	if len(labels) < 2 {
+	if labels < 2 {
 		return ascii, invalid("single-label domain %q is not a public mail domain", ascii)
 	}
-	tld := labels[len(labels)-1]
-	if strings.Trim(tld, "0123456789") == "" {
+	if strings.IndexFunc(tld, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
 		return "", invalid("domain %q has a numeric top-level label (an IP address must be written [in brackets])", ascii)
 	}
 	if specialUse[tld] {
