@@ -167,6 +167,9 @@ func (s *udpSocket) send(bp *[]byte) {
 	}
 	s.flushing = true
 	s.sendMu.Unlock()
+	// Yield once, so that the queries woken by the same batch of answers
+	// queue their packets and leave with this flush: 9.6 packets per
+	// sendmmsg instead of about one, and nsd woken once per batch.
 	runtime.Gosched()
 	s.sendMu.Lock()
 	for len(s.queue) > 0 {
