@@ -133,9 +133,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return join(gctx, cfg, t, &sum)
 	})
 	if err := g.Wait(); err != nil {
-		// A join that runs into the end of what a failed first pass
-		// read may fail first; the first pass's error is the cause.
-		if passErr != nil && !errors.Is(passErr, context.Canceled) {
+		// A join that runs into the end of what a failed or cancelled
+		// first pass read may fail first; the first pass's error is the
+		// cause. Only a first pass cancelled by the join's own failure
+		// says less than the join.
+		if passErr != nil && (errors.Is(err, errSpoolAborted) || !errors.Is(passErr, context.Canceled)) {
 			err = passErr
 		}
 		return sum, err
