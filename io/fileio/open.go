@@ -68,26 +68,44 @@ func OpenStd(path string, stdin io.Reader) (*Input, error) {
 		return nil, fmt.Errorf("input: %w", &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR})
 	}
 	in := &Input{name: path, r: f, file: f}
-	if !hasGzipSuffix(path) {
-		return in, nil
+	if err := in.gunzipByName(); err != nil {
+		f.Close()
+		return nil, err
 	}
-	br := bufio.NewReaderSize(f, readBufSize)
+	return in, nil
+}
+
+// OpenStream reads r as the list named name: for a pipe or other stream,
+// which the caller reads once and spools, and then reads again from the
+// spool. Names ending in .gz are decompressed as with Open. Close leaves r
+// open.
+func OpenStream(name string, r io.Reader) (*Input, error) {
+	in := &Input{name: name, r: r}
+	if err := in.gunzipByName(); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// gunzipByName puts a gzip reader over in.r when the name ends in .gz.
+func (in *Input) gunzipByName() error {
+	if !hasGzipSuffix(in.name) {
+		return nil
+	}
+	br := bufio.NewReaderSize(in.r, readBufSize)
 	magic, err := br.Peek(len(gzipMagic))
 	if err != nil && err != io.EOF {
-		f.Close()
-		return nil, fmt.Errorf("input: read %s: %w", path, err)
+		return fmt.Errorf("input: read %s: %w", in.name, err)
 	}
 	if !bytes.Equal(magic, gzipMagic) {
-		f.Close()
-		return nil, fmt.Errorf("input %s: %w", path, ErrNotGzip)
+		return fmt.Errorf("input %s: %w", in.name, ErrNotGzip)
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("input %s: %w", path, err)
+		return fmt.Errorf("input %s: %w", in.name, err)
 	}
 	in.r, in.gz = zr, zr
-	return in, nil
+	return nil
 }
 
 // Name returns the path as the user gave it ("-" for standard input).

@@ -19,16 +19,23 @@ import (
 	"github.com/mxverify/mxverify/verify"
 )
 
-// Source is an input list that can be read more than once. Standard input
-// is copied to a spool file as it is first read, and read back from there.
+// Source is an input list that can be read more than once. Standard input,
+// and any path that is not a regular file (a named pipe, or the /dev/fd/N
+// of a shell's process substitution), is copied to a spool file as it is
+// first read, and read back from there: opening a pipe twice would split
+// its data between two readers.
 type Source struct {
 	path   string
 	format fileio.Format
 	stdin  io.Reader
-	spool  *os.File // the copy of stdin, after the first read
-	// spooled is closed when the first read of stdin ends: a later read
-	// of the spool waits for it, so that it never meets an end of file
-	// that is only the first read not having got there yet.
+	// stream is what the first read reads: stdin, or the opened pipe. Nil
+	// for a regular file, which each read opens anew.
+	stream io.Reader
+	pipe   *os.File // the opened pipe, to close
+	spool  *os.File // the copy of the stream, after the first read
+	// spooled is closed when the first read of the stream ends: a later
+	// read of the spool waits for it, so that it never meets an end of
+	// file that is only the first read not having got there yet.
 	spooled chan struct{}
 	opened  int
 	schema  *parquet.Schema
@@ -46,6 +53,20 @@ func OpenSource(path string, stdin io.Reader) (*Source, error) {
 		if format != fileio.CSV {
 			return nil, errors.New("standard input is read as CSV only")
 		}
+		s.stream = stdin
+		return s, nil
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		if format == fileio.Parquet {
+			return nil, fmt.Errorf("input %s: Parquet is read from a regular file only, not a pipe", path)
+		}
+		// Opened now and once: closing a named pipe's only reader
+		// would make its writer fail.
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("input: %w", err)
+		}
+		s.stream, s.pipe = f, f
 		return s, nil
 	}
 	in, err := fileio.Open(path)
@@ -78,7 +99,7 @@ func (s *Source) Open() (rowio.Reader, error) {
 	var c io.Closer // closes in
 	var err error
 	switch {
-	case s.path != fileio.Stdio:
+	case s.stream == nil:
 		in, err = fileio.Open(s.path)
 	case s.opened == 1:
 		// Closing this first read, however it ends, lets later ones start.
@@ -87,17 +108,20 @@ func (s *Source) Open() (rowio.Reader, error) {
 				close(s.spooled)
 			}
 		}()
-		if s.spool, err = os.CreateTemp("", "mxverify-stdin-*"); err != nil {
-			return nil, fmt.Errorf("spool standard input: %w", err)
+		if s.spool, err = os.CreateTemp("", "mxverify-input-*"); err != nil {
+			return nil, fmt.Errorf("spool %s: %w", s.path, err)
 		}
 		os.Remove(s.spool.Name()) // the open descriptor keeps the data
-		if in, err = fileio.OpenStd(s.path, io.TeeReader(s.stdin, s.spool)); err == nil {
+		if in, err = fileio.OpenStream(s.path, io.TeeReader(s.stream, s.spool)); err == nil {
 			c = &closeThen{c: in, then: func() { close(s.spooled) }}
 		}
 	default:
 		<-s.spooled
+		if s.spool == nil {
+			return nil, fmt.Errorf("input %s: the first read of it failed", s.path)
+		}
 		// A reader of its own: the spool's offset is not shared.
-		in, err = fileio.OpenStd(s.path, io.NopCloser(io.NewSectionReader(s.spool, 0, 1<<62)))
+		in, err = fileio.OpenStream(s.path, io.NewSectionReader(s.spool, 0, 1<<62))
 	}
 	if err != nil {
 		return nil, err
@@ -160,12 +184,16 @@ func (s *Source) openParquet() (rowio.Reader, error) {
 	return &closingReader{Reader: r, c: f}, nil
 }
 
-// Close releases the spool of standard input.
+// Close releases the spool, and the pipe the list came from.
 func (s *Source) Close() error {
+	var errs []error
 	if s.spool != nil {
-		return s.spool.Close()
+		errs = append(errs, s.spool.Close())
 	}
-	return nil
+	if s.pipe != nil {
+		errs = append(errs, s.pipe.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // closingReader closes the file under a format reader.
