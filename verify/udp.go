@@ -128,8 +128,7 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edn
 	forget := func() {
 		s.mu.Lock()
 		if s.pending[id] == cl {
-			delete(s.pending, id)
-			s.release()
+			s.settle(id, cl, nil, nil) // the waiter is leaving: it reads neither
 		}
 		s.mu.Unlock()
 	}
@@ -248,9 +247,7 @@ func (s *udpSocket) deliver(b []byte) {
 	}
 	s.mu.Lock()
 	if s.pending[id] == cl {
-		delete(s.pending, id)
-		s.release()
-		cl.answer <- resp
+		s.settle(id, cl, resp, nil)
 	}
 	s.mu.Unlock()
 }
@@ -265,11 +262,18 @@ func (s *udpSocket) failPending() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, cl := range s.pending {
-		delete(s.pending, id)
-		s.release()
-		cl.err = ErrClosed
-		cl.answer <- nil
+		s.settle(id, cl, nil, ErrClosed)
 	}
+}
+
+// settle ends a pending query, under mu: it frees the query's in-flight
+// slot and hands it its answer, or nil and err. The answer channel is
+// buffered, so this never blocks, even when the waiter has left.
+func (s *udpSocket) settle(id uint16, cl *call, resp *dns.Msg, err error) {
+	delete(s.pending, id)
+	s.release()
+	cl.err = err
+	cl.answer <- resp
 }
 
 // expire ends the wait of every query whose deadline has passed.
@@ -279,10 +283,7 @@ func (s *udpSocket) expire() {
 	defer s.mu.Unlock()
 	for id, cl := range s.pending {
 		if cl.deadline <= now {
-			delete(s.pending, id)
-			s.release()
-			cl.err = ErrTimeout
-			cl.answer <- nil
+			s.settle(id, cl, nil, ErrTimeout)
 		}
 	}
 }
