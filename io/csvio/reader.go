@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/mxverify/mxverify/io/rowio"
@@ -133,12 +132,9 @@ func (r *Reader) Columns() []string { return r.cols }
 // Read returns the next row. The row is the caller's to keep. Blank lines
 // are skipped. After an error, Read keeps returning it.
 func (r *Reader) Read() (rowio.Row, error) {
-	if r.err != nil {
-		return nil, r.err
-	}
-	line, err := r.plainLine()
+	line, err := r.next()
 	if err != nil {
-		return nil, r.fail(err)
+		return nil, err
 	}
 	if line != nil {
 		return r.split(line), nil
@@ -184,23 +180,29 @@ func (r *Reader) readRecord() (rowio.Row, error) {
 	return row, nil
 }
 
-func (r *Reader) fail(err error) error {
-	r.err = &rowio.PosError{Path: r.name, Err: err}
-	return r.err
+// next is plainLine behind the sticky error: the line when the next
+// record is a plain one, nil when it is encoding/csv's to read.
+func (r *Reader) next() ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	line, err := r.plainLine()
+	if err != nil {
+		r.err = &rowio.PosError{Path: r.name, Err: err}
+		return nil, r.err
+	}
+	return line, nil
 }
 
 // ReadField returns value i of the next row, and skips the others: a pass
 // that needs one column need not make strings of the rest.
 func (r *Reader) ReadField(i int) (string, error) {
-	if r.err != nil {
-		return "", r.err
-	}
 	if i < 0 || i >= len(r.cols) {
 		return "", fmt.Errorf("csv: no column %d of %d", i, len(r.cols))
 	}
-	line, err := r.plainLine()
+	line, err := r.next()
 	if err != nil {
-		return "", r.fail(err)
+		return "", err
 	}
 	if line == nil {
 		row, err := r.readRecord()
@@ -224,12 +226,9 @@ func (r *Reader) ReadField(i int) (string, error) {
 // quote it again. raw is nil for any other row, and row holds it instead.
 // raw is valid until the next call.
 func (r *Reader) ReadRaw() (raw []byte, row rowio.Row, err error) {
-	if r.err != nil {
-		return nil, nil, r.err
-	}
-	line, err := r.plainLine()
+	line, err := r.next()
 	if err != nil {
-		return nil, nil, r.fail(err)
+		return nil, nil, err
 	}
 	switch {
 	case line == nil:
@@ -245,34 +244,24 @@ func (r *Reader) ReadRaw() (raw []byte, row rowio.Row, err error) {
 }
 
 // verbatim reports whether the writer writes a plain line's fields as
-// they are: needsQuotes, for fields that hold no quote or line break.
+// they are. Such fields hold no quote or line break, so only the rule for
+// how a field starts can make the writer quote them.
 func (r *Reader) verbatim(line []byte) bool {
-	for start := 0; start <= len(line); {
-		end := bytes.IndexByte(line[start:], r.comma)
-		if end < 0 {
-			end = len(line)
-		} else {
-			end += start
+	for {
+		f := line
+		i := bytes.IndexByte(line, r.comma)
+		if i >= 0 {
+			f = line[:i]
 		}
-		f := line[start:end]
-		if len(f) > 0 {
-			if c := f[0]; c < utf8.RuneSelf {
-				if asciiSpace[c] {
-					return false
-				}
-			} else if rn, _ := utf8.DecodeRune(f); unicode.IsSpace(rn) {
-				return false
-			}
-			if len(f) == 2 && f[0] == '\\' && f[1] == '.' {
-				return false
-			}
+		if quotedForItsStart(f) {
+			return false
 		}
-		start = end + 1
+		if i < 0 {
+			return true
+		}
+		line = line[i+1:]
 	}
-	return true
 }
-
-var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // Encoding names the separator, so that a join copies raw rows only
 // between a reader and a writer that agree on it.

@@ -66,14 +66,10 @@ func (t *table) field(f string, alone bool) {
 }
 
 // needsQuotes follows csv.Writer: separators, quotes and line breaks must
-// be quoted; so is a leading space, which other tools would trim, and
-// the PostgreSQL end-of-data marker.
+// be quoted, and so must what quotedForItsStart says.
 func (t *table) needsQuotes(f string) bool {
 	if f == "" {
 		return false
-	}
-	if f == `\.` {
-		return true
 	}
 	if t.comma < utf8.RuneSelf {
 		if hasSpecial(f, byte(t.comma)) {
@@ -82,9 +78,29 @@ func (t *table) needsQuotes(f string) bool {
 	} else if strings.ContainsRune(f, t.comma) || strings.ContainsAny(f, "\"\r\n") {
 		return true
 	}
-	r, _ := utf8.DecodeRuneInString(f)
+	// A rune's worth is all the rule reads: copying no more keeps the
+	// conversion on the stack.
+	return quotedForItsStart([]byte(f[:min(len(f), utf8.UTFMax)]))
+}
+
+// quotedForItsStart reports the fields that need quotes for how they
+// start, not for what they hold: a leading space, which other tools would
+// trim, and the PostgreSQL end-of-data marker. It takes bytes so that the
+// reader can ask it of a line's fields (Reader.ReadRaw) without making
+// strings of them.
+func quotedForItsStart(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if c := f[0]; c < utf8.RuneSelf {
+		return asciiSpace[c] || string(f) == `\.`
+	}
+	r, _ := utf8.DecodeRune(f)
 	return unicode.IsSpace(r)
 }
+
+// asciiSpace is unicode.IsSpace below utf8.RuneSelf.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // hasSpecial reports whether f holds a quote, comma, CR or LF. Every field
 // of both outputs passes through here, so it tests eight bytes at a time
