@@ -86,6 +86,29 @@ func startProxy(t *testing.T, cfg config) *proxy {
 }
 
 // query is a fake DNS message: a 12-byte header with the given ID, then a tag.
+// countReplies counts what c receives until it has heard nothing for
+// half a second; the function it returns waits for that and gives the
+// count.
+func countReplies(c *net.UDPConn) func() int {
+	n := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			n++
+		}
+	}()
+	return func() int {
+		<-done
+		return n
+	}
+}
+
 func query(id uint16, tag string) []byte {
 	b := make([]byte, 12, 12+len(tag))
 	binary.BigEndian.PutUint16(b, id)
@@ -187,26 +210,14 @@ func TestUDPLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	received := 0
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 512)
-		for {
-			c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-			if _, err := c.Read(buf); err != nil {
-				return
-			}
-			received++
-		}
-	}()
+	received := countReplies(c)
 	for i := range n {
 		c.Write(query(uint16(i), ""))
 		if i%20 == 19 {
 			time.Sleep(time.Millisecond) // stay within the socket buffers
 		}
 	}
-	<-done
+	got := received()
 	s := &p.stats
 	if q := s.queries.Load(); q != n {
 		t.Fatalf("proxy saw %d queries, want %d", q, n)
@@ -214,8 +225,8 @@ func TestUDPLoss(t *testing.T) {
 	// The client's socket buffer may overflow on a loaded machine, so the
 	// loss rate is judged on the proxy's own count.
 	d := s.delivered.Load()
-	if received > int(d) || float64(received) < 0.9*float64(d) {
-		t.Errorf("proxy delivered %d, client received %d", d, received)
+	if got > int(d) || float64(got) < 0.9*float64(d) {
+		t.Errorf("proxy delivered %d, client received %d", d, got)
 	}
 	want := n * (1 - loss) * (1 - loss) // dropped on either leg
 	if f := float64(d); f < want*0.9 || f > want*1.1 {
@@ -389,19 +400,7 @@ func TestUDPCountersAddUp(t *testing.T) {
 	}
 	defer c.Close()
 	c.SetReadBuffer(4 << 20)
-	received := 0
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 512)
-		for {
-			c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-			if _, err := c.Read(buf); err != nil {
-				return
-			}
-			received++
-		}
-	}()
+	received := countReplies(c)
 	for i := range n {
 		if i%50 == 0 {
 			c.Write([]byte("short"))
@@ -409,7 +408,7 @@ func TestUDPCountersAddUp(t *testing.T) {
 			c.Write(query(uint16(i), "q"))
 		}
 	}
-	<-done
+	got := received()
 	s := &p.stats
 	if s.queries.Load() != n {
 		t.Errorf("proxy saw %d queries, want %d (%s)", s.queries.Load(), n, p.Stats())
@@ -422,8 +421,8 @@ func TestUDPCountersAddUp(t *testing.T) {
 		t.Errorf("replies != forwarded: %s", p.Stats())
 	}
 	drops := s.short.Load() + s.lostUp.Load() + s.lostDown.Load() + s.overflow.Load()
-	if d := s.delivered.Load(); d+drops != n || int64(received) != d {
-		t.Errorf("delivered %d + dropped %d != %d queries, or client received %d (%s)", d, drops, n, received, p.Stats())
+	if d := s.delivered.Load(); d+drops != n || int64(got) != d {
+		t.Errorf("delivered %d + dropped %d != %d queries, or client received %d (%s)", d, drops, n, got, p.Stats())
 	}
 }
 
