@@ -27,7 +27,6 @@ import (
 type Source struct {
 	path   string
 	format fileio.Format
-	stdin  io.Reader
 	// stream is what the first read reads: stdin, or the opened pipe. Nil
 	// for a regular file, which each read opens anew.
 	stream io.Reader
@@ -48,7 +47,7 @@ func OpenSource(path string, stdin io.Reader) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{path: path, format: format, stdin: stdin, spooled: make(chan struct{})}
+	s := &Source{path: path, format: format, spooled: make(chan struct{})}
 	if path == fileio.Stdio {
 		if format != fileio.CSV {
 			return nil, errors.New("standard input is read as CSV only")
