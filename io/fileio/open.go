@@ -50,7 +50,7 @@ func Open(path string) (*Input, error) {
 // tested without touching the process's own stdin.
 func OpenStd(path string, stdin io.Reader) (*Input, error) {
 	if path == Stdio {
-		return &Input{name: path, r: stdin}, nil
+		return OpenStream(path, stdin)
 	}
 	f, err := os.Open(path)
 	if err != nil {
