@@ -80,7 +80,7 @@ type upstream struct {
 
 // Answer is a response that matched its question, and the server that sent it.
 type Answer struct {
-	Msg    *dns.Msg
+	Reply  *Reply
 	Server string
 }
 
@@ -236,7 +236,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (Answer, 
 				lastErr = ErrReferral
 				continue
 			}
-			return Answer{Msg: msg, Server: up.addr}, nil
+			return Answer{Reply: msg, Server: up.addr}, nil
 		case dns.RcodeServerFailure:
 			lastErr = ErrServFail
 		case dns.RcodeRefused:
@@ -253,20 +253,8 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (Answer, 
 // isReferral tells a delegation from an empty answer: a server that is not
 // recursive hands out NS records instead of an answer, and taking that for
 // NODATA would report a live domain as having no mail set-up.
-func isReferral(m *dns.Msg) bool {
-	if len(m.Answer) > 0 || m.Authoritative {
-		return false
-	}
-	hasNS := false
-	for _, rr := range m.Ns {
-		switch rr.Header().Rrtype {
-		case dns.TypeSOA:
-			return false
-		case dns.TypeNS:
-			hasNS = true
-		}
-	}
-	return hasNS
+func isReferral(m *Reply) bool {
+	return m.Answers == 0 && !m.Authoritative && !m.SOA && m.NS
 }
 
 func (c *Client) backoff(attempt int) time.Duration {
@@ -351,10 +339,10 @@ func (c *Client) acquire(ctx context.Context) error {
 
 func (c *Client) release() { <-c.inFlight }
 
-func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype uint16) (*dns.Msg, error) {
+func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype uint16) (*Reply, error) {
 	edns := true
 	resp, err := c.udp(ctx, up, name, qtype, edns)
-	if err == nil && resp.Rcode == dns.RcodeFormatError && resp.IsEdns0() == nil {
+	if err == nil && resp.Rcode == dns.RcodeFormatError && !resp.EDNS {
 		// A server that does not know EDNS answers FORMERR without an OPT
 		// record; RFC 6891 §7 has the client ask again without one.
 		edns = false
@@ -371,10 +359,11 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 	c.queries.Add(1)
 	c.tcpCount.Add(1)
 	m := newQuery(name, qtype, edns)
-	resp, _, err = c.tcp.ExchangeContext(ctx, m, up.addr)
+	msg, _, err := c.tcp.ExchangeContext(ctx, m, up.addr)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: %w", err)
 	}
+	resp = replyOf(msg)
 	if !matches(resp, m.Id, name, qtype) {
 		return nil, errors.New("tcp: answer does not match the question")
 	}
@@ -382,7 +371,7 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 }
 
 // udp sends one query over one of the server's UDP sockets.
-func (c *Client) udp(ctx context.Context, up *upstream, name string, qtype uint16, edns bool) (*dns.Msg, error) {
+func (c *Client) udp(ctx context.Context, up *upstream, name string, qtype uint16, edns bool) (*Reply, error) {
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -397,11 +386,11 @@ func (c *Client) udp(ctx context.Context, up *upstream, name string, qtype uint1
 }
 
 // matches checks what RFC 5452 asks a client to check of an answer.
-func matches(m *dns.Msg, id uint16, name string, qtype uint16) bool {
-	if m == nil || !m.Response || m.Id != id || len(m.Question) != 1 {
+func matches(m *Reply, id uint16, name string, qtype uint16) bool {
+	if m == nil || !m.Response || m.ID != id || m.Questions != 1 {
 		return false
 	}
-	q := m.Question[0]
+	q := m.Question
 	return q.Qtype == qtype && q.Qclass == dns.ClassINET && strings.EqualFold(q.Name, name)
 }
 

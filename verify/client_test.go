@@ -52,8 +52,8 @@ func TestQueryTimeout(t *testing.T) {
 				}
 				return
 			}
-			if len(ans.Msg.Answer) == 0 {
-				t.Errorf("no answer records in %v", ans.Msg)
+			if len(ans.Reply.Answer) == 0 {
+				t.Errorf("no answer records in %+v", ans.Reply)
 			}
 		})
 	}

@@ -70,7 +70,7 @@ func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
 			return l.fail(err)
 		}
 		l.Server = ans.Server
-		owner, done, err := l.walk(ans.Msg, cur, name, qtype)
+		owner, done, err := l.walk(ans.Reply, cur, name, qtype)
 		if err != nil {
 			return l.fail(err)
 		}
@@ -79,12 +79,12 @@ func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
 		}
 		if strings.EqualFold(owner, cur) {
 			// An empty answer for the name asked about: a negative answer.
-			return l.negative(ans.Msg)
+			return l.negative(ans.Reply)
 		}
-		if ans.Msg.Rcode == dns.RcodeNameError || hasSOA(ans.Msg) {
+		if ans.Reply.Rcode == dns.RcodeNameError || ans.Reply.SOA {
 			// The server finished the chain (RFC 6604: the rcode and the
 			// SOA belong to the last name).
-			return l.negative(ans.Msg)
+			return l.negative(ans.Reply)
 		}
 		cur = owner
 	}
@@ -94,7 +94,7 @@ func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
 // records of qtype at its end. It returns the last owner reached, and done
 // when records were found. start is the name first asked for: with it,
 // l.Chain holds every name seen, and a target already among them is a loop.
-func (l *Lookup) walk(m *dns.Msg, cur, start string, qtype uint16) (string, bool, error) {
+func (l *Lookup) walk(m *Reply, cur, start string, qtype uint16) (string, bool, error) {
 	for {
 		var cname *dns.CNAME
 		for _, rr := range m.Answer {
@@ -141,32 +141,12 @@ func (l Lookup) fail(err error) Lookup {
 	return l
 }
 
-func (l Lookup) negative(m *dns.Msg) Lookup {
+func (l Lookup) negative(m *Reply) Lookup {
 	if m.Rcode == dns.RcodeNameError {
 		l.Outcome = NoName
 	} else {
 		l.Outcome = NoData
 	}
-	l.TTL = min(l.TTL, NegativeTTL(m))
+	l.TTL = min(l.TTL, m.NegTTL)
 	return l
-}
-
-func hasSOA(m *dns.Msg) bool {
-	for _, rr := range m.Ns {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			return true
-		}
-	}
-	return false
-}
-
-// NegativeTTL is how long a negative answer may be cached (RFC 2308 §5): the
-// smaller of the SOA record's TTL and its MINIMUM field, or 0 without an SOA.
-func NegativeTTL(m *dns.Msg) uint32 {
-	for _, rr := range m.Ns {
-		if soa, ok := rr.(*dns.SOA); ok {
-			return min(soa.Hdr.Ttl, soa.Minttl)
-		}
-	}
-	return 0
 }

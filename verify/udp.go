@@ -73,7 +73,7 @@ type call struct {
 	deadline time.Duration // since the socket's epoch
 	// answer gets the response, or nil with err set; it is buffered, so
 	// that whoever removes the call from pending never blocks on it.
-	answer chan *dns.Msg
+	answer chan *Reply
 	err    error
 }
 
@@ -110,8 +110,8 @@ func (s *udpSocket) close() {
 // in-flight slot, which exchange releases. The socket's sweeper
 // (expire) ends the wait at the deadline: a timer per query cost more than
 // the query's own system call.
-func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edns bool, timeout time.Duration) (*dns.Msg, error) {
-	cl := &call{name: name, qtype: qtype, answer: make(chan *dns.Msg, 1), deadline: time.Since(s.epoch) + timeout}
+func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edns bool, timeout time.Duration) (*Reply, error) {
+	cl := &call{name: name, qtype: qtype, answer: make(chan *Reply, 1), deadline: time.Since(s.epoch) + timeout}
 	s.mu.Lock()
 	if s.closed {
 		s.release()
@@ -211,6 +211,7 @@ func (s *udpSocket) read() {
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, udpBufSize)}
 	}
+	var names interner
 	for {
 		n, err := s.bc.ReadBatch(msgs, 0)
 		if err != nil {
@@ -222,12 +223,12 @@ func (s *udpSocket) read() {
 			continue
 		}
 		for i := range n {
-			s.deliver(msgs[i].Buffers[0][:msgs[i].N])
+			s.deliver(msgs[i].Buffers[0][:msgs[i].N], &names)
 		}
 	}
 }
 
-func (s *udpSocket) deliver(b []byte) {
+func (s *udpSocket) deliver(b []byte, names *interner) {
 	if len(b) < 12 {
 		return
 	}
@@ -238,8 +239,8 @@ func (s *udpSocket) deliver(b []byte) {
 	if cl == nil {
 		return
 	}
-	resp := new(dns.Msg)
-	if err := resp.Unpack(b); err != nil {
+	resp, err := unpackReply(b, cl.name, names)
+	if err != nil {
 		return
 	}
 	if !matches(resp, id, cl.name, cl.qtype) {
@@ -269,7 +270,7 @@ func (s *udpSocket) failPending() {
 // settle ends a pending query, under mu: it frees the query's in-flight
 // slot and hands it its answer, or nil and err. The answer channel is
 // buffered, so this never blocks, even when the waiter has left.
-func (s *udpSocket) settle(id uint16, cl *call, resp *dns.Msg, err error) {
+func (s *udpSocket) settle(id uint16, cl *call, resp *Reply, err error) {
 	delete(s.pending, id)
 	s.release()
 	cl.err = err
