@@ -473,6 +473,9 @@ func join(ctx context.Context, cfg Config, t *table, sum *Summary) error {
 // joinInput writes the rows of one input. rr and rw, when set, copy rows
 // raw.
 func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio.Reader, rr rowio.RawReader, w rowio.Writer, rw rowio.RawWriter, width int) error {
+	// One slice for every row's added columns: built at each call,
+	// WriteRaw's variadic arguments were an allocation per row.
+	extra := make([]string, 3)
 	for {
 		// The index comes first: it says where the input ends, and
 		// decides how the row is read.
@@ -512,7 +515,8 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 		}
 		sum.AddressesByStatus[status]++
 		if raw != nil {
-			err = rw.WriteRaw(raw, domain, string(status), reason)
+			extra[0], extra[1], extra[2] = domain, string(status), reason
+			err = rw.WriteRaw(raw, extra...)
 		} else {
 			out := make(rowio.Row, 0, width)
 			out = append(out, row...)
