@@ -13,10 +13,12 @@ import (
 // Evidence is what DNS said about a domain: the MX lookup and, depending on
 // it, the exchanges' addresses or the domain's own (implicit MX).
 type Evidence struct {
-	Domain   string
-	MX       Lookup
-	Hosts    map[string]Host // exchanges by lower-case name, when MX was Found
-	Implicit *Host           // the domain's own addresses, when MX was NoData
+	Domain string
+	MX     Lookup
+	// Hosts are the exchanges' lookups, when MX was Found; Host.Name is
+	// the exchange's lower-case name without the trailing dot.
+	Hosts    []Host
+	Implicit *Host // the domain's own addresses, when MX was NoData
 }
 
 // Classify turns evidence into a verdict. It is a pure function of its input,
@@ -75,7 +77,18 @@ func classifyNoMX(res Result, mx Lookup, h *Host, alias string) Result {
 	return res
 }
 
-func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias string) Result {
+// findHost is the lookup of the exchange name. An MX set names a few
+// hosts: a scan beats building a map per domain.
+func findHost(hosts []Host, name string) Host {
+	for _, h := range hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return Host{}
+}
+
+func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result {
 	var nulls []uint16
 	exchanges := make([]Exchange, 0, len(mx.Records))
 	for _, rr := range mx.Records {
@@ -94,7 +107,7 @@ func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias strin
 			exchanges[i].Preference = min(exchanges[i].Preference, r.Preference)
 			continue
 		}
-		h := hosts[name]
+		h := findHost(hosts, name)
 		exchanges = append(exchanges, Exchange{Preference: r.Preference, Host: name, Addresses: h.Addresses, CNAME: h.CNAME})
 	}
 
@@ -123,7 +136,7 @@ func classifyExchanges(res Result, mx Lookup, hosts map[string]Host, alias strin
 	// rest of the classification.
 	hs := make([]Host, len(exchanges))
 	for i, x := range exchanges {
-		hs[i] = hosts[x.Host]
+		hs[i] = findHost(hosts, x.Host)
 		if hs[i].Name == "" {
 			hs[i] = Host{Name: x.Host, Outcome: Failed, Reason: "not looked up"}
 		}

@@ -14,7 +14,7 @@ import (
 // primaries and a backup, all with addresses.
 func BenchmarkClassify(b *testing.B) {
 	var rrs []dns.RR
-	hosts := make(map[string]verify.Host)
+	var hosts []verify.Host
 	for i, pref := range []uint16{10, 10, 20} {
 		name := fmt.Sprintf("mx%d.shop.net", i)
 		rr, err := dns.NewRR(fmt.Sprintf("shop.net. 3600 IN MX %d %s.", pref, name))
@@ -22,8 +22,8 @@ func BenchmarkClassify(b *testing.B) {
 			b.Fatal(err)
 		}
 		rrs = append(rrs, rr)
-		hosts[name] = verify.Host{Name: name, Outcome: verify.Found, TTL: 300,
-			Addresses: []netip.Addr{netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)})}}
+		hosts = append(hosts, verify.Host{Name: name, Outcome: verify.Found, TTL: 300,
+			Addresses: []netip.Addr{netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)})}})
 	}
 	in := verify.Evidence{Domain: "shop.net", MX: verify.Lookup{Outcome: verify.Found, Records: rrs, TTL: 3600}, Hosts: hosts}
 	b.ReportAllocs()

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -103,11 +104,11 @@ func FuzzResponse(f *testing.F) {
 				l = l.negative(m)
 			}
 			_ = owner
-			hosts := make(map[string]Host)
+			var hosts []Host
 			var aaaa Lookup
 			for _, r := range l.Records {
 				if x, ok := r.(*dns.MX); ok {
-					hosts[x.Mx] = combineHost(x.Mx, l, aaaa)
+					hosts = append(hosts, combineHost(strings.ToLower(strings.TrimSuffix(x.Mx, ".")), l, aaaa))
 				}
 			}
 			implicit := combineHost("shop.mxrules.net", l, l)

@@ -86,7 +86,7 @@ func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 }
 
 // lookupExchanges resolves the distinct exchanges of an MX set at once.
-func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) map[string]Host {
+func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) []Host {
 	names := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
 		mx, ok := rr.(*dns.MX)
@@ -98,20 +98,14 @@ func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) map[string
 			names = append(names, name)
 		}
 	}
-	hosts := make(map[string]Host, len(names))
+	hosts := make([]Host, len(names))
 	if len(names) == 1 {
-		hosts[names[0]] = r.hosts.get(ctx, r.client, names[0])
+		hosts[0] = r.hosts.get(ctx, r.client, names[0])
 		return hosts
 	}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, name := range names {
-		wg.Go(func() {
-			h := r.hosts.get(ctx, r.client, name)
-			mu.Lock()
-			hosts[name] = h
-			mu.Unlock()
-		})
+	for i, name := range names {
+		wg.Go(func() { hosts[i] = r.hosts.get(ctx, r.client, name) })
 	}
 	wg.Wait()
 	return hosts
