@@ -476,6 +476,17 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 	// One slice for every row's added columns: built at each call,
 	// WriteRaw's variadic arguments were an allocation per row.
 	extra := make([]string, 3)
+	// Counted by index and added to the summary's map once: a map
+	// update per row cost more than the rest of the bookkeeping.
+	var counts [len(verify.Statuses)]int64
+	invalid := statusIndex(verify.Invalid)
+	defer func() {
+		for i, n := range counts {
+			if n > 0 {
+				sum.AddressesByStatus[verify.Statuses[i]] += n
+			}
+		}
+	}()
 	for {
 		// The index comes first: it says where the input ends, and
 		// decides how the row is read.
@@ -499,8 +510,8 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 		if err != nil {
 			return badInput(err)
 		}
-		var domain string
-		status, reason := verify.Invalid, ""
+		var domain, reason string
+		status := invalid
 		if idx < 0 {
 			var bad error
 			if domain, bad = parseRow(row, t.column); bad != nil {
@@ -511,11 +522,11 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			domain, status, reason = e.domain, e.Status(), e.reason
+			domain, status, reason = e.domain, e.status, e.reason
 		}
-		sum.AddressesByStatus[status]++
+		counts[status]++
 		if raw != nil {
-			extra[0], extra[1], extra[2] = domain, string(status), reason
+			extra[0], extra[1], extra[2] = domain, string(verify.Statuses[status]), reason
 			err = rw.WriteRaw(raw, extra...)
 		} else {
 			out := make(rowio.Row, 0, width)
@@ -523,7 +534,7 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 			for len(out) < width-3 {
 				out = append(out, nil)
 			}
-			err = w.Write(append(out, domain, string(status), reason))
+			err = w.Write(append(out, domain, string(verify.Statuses[status]), reason))
 		}
 		if err != nil {
 			return fmt.Errorf("write results: %w", err)
