@@ -104,7 +104,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 		return err
 	})
 	fs.StringVar(&o.resolvConf, "resolv-conf", "/etc/resolv.conf", "`FILE` to read resolvers from when no --resolver is given")
-	fs.Float64Var(&o.qps, "qps", 500, "queries per `N` second, all resolvers together")
+	fs.Float64Var(&o.qps, "qps", 500, "queries per `N` second, all resolvers together; 1e7 or more sets no limit")
 	fs.IntVar(&o.concurrency, "concurrency", 256, "queries in flight at most")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "one query's timeout")
 	fs.IntVar(&o.retries, "retries", 2, "retries after a timeout, SERVFAIL or REFUSED")
