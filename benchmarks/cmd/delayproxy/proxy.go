@@ -263,13 +263,13 @@ const slack = 50 * time.Microsecond
 // deliver sends the packets of q when their time comes. The delay is the
 // same for every packet of a queue and batches are stamped and queued under
 // the queue's lock, so the queue is ordered by time and a FIFO is all the
-// timer structure needed: one goroutine and one reused timer per queue,
-// whatever the packet rate. Each wake-up hands send every batch due within
-// slack, then sleeps until the next batch's time.
+// timer structure needed: one goroutine and one sleeper per queue, whatever
+// the packet rate. Each wake-up hands send every batch due within slack,
+// then sleeps until the next batch's time.
 func (p *proxy) deliver(q *queue, send func([]*batch)) {
 	defer p.wg.Done()
-	t := time.NewTimer(time.Hour)
-	t.Stop()
+	s := newSleeper()
+	defer s.close()
 	var due []*batch
 	var next *batch // taken from q but not yet due
 	for {
@@ -281,11 +281,13 @@ func (p *proxy) deliver(q *queue, send func([]*batch)) {
 			}
 		}
 		if d := time.Until(next.at); d > slack {
-			t.Reset(d)
-			select {
-			case <-t.C:
-			case <-p.done:
-				return
+			// A sleeper may return before the time (see maxSleep). Then
+			// it sleeps again, however little is left: slack is there to
+			// spare a wake-up, and this one is spent already.
+			for ; d > 0; d = time.Until(next.at) {
+				if !s.sleep(d, p.done) {
+					return
+				}
 			}
 		}
 		// next is due; so are the batches behind it up to horizon. Being
@@ -316,6 +318,40 @@ func (p *proxy) deliver(q *queue, send func([]*batch)) {
 		q.pending.Add(-int64(n))
 	}
 }
+
+// A sleeper puts a deliverer to sleep until its next batch is due. The
+// added delay is only as exact as these sleeps: every packet waits in two
+// of them, one per leg.
+type sleeper interface {
+	// sleep waits for d, or less, and reports false once done is closed.
+	sleep(d time.Duration, done <-chan struct{}) bool
+	close()
+}
+
+// timerSleeper sleeps on a Go timer. On Linux a Go timer fires up to a
+// millisecond late on a quiet process, as the runtime waits for it in
+// epoll_wait, whose timeout is in whole milliseconds: newSleeper prefers a
+// timerfd there and falls back to this only if it has none.
+type timerSleeper struct{ t *time.Timer }
+
+func newTimerSleeper() *timerSleeper {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &timerSleeper{t}
+}
+
+func (s *timerSleeper) sleep(d time.Duration, done <-chan struct{}) bool {
+	s.t.Reset(d)
+	select {
+	case <-s.t.C:
+		return true
+	case <-done:
+		s.t.Stop()
+		return false
+	}
+}
+
+func (s *timerSleeper) close() { s.t.Stop() }
 
 // writer collects the messages of one sendmmsg. Its messages, and the
 // addresses of addressed ones, are reused from call to call, so sending

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -380,6 +383,9 @@ func TestUDPBurstManySockets(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// A deliverer counts what it sent once sendmmsg returns, which may be
+	// after the clients have read it: the counters are final once it stops.
+	p.Close()
 	s := &p.stats
 	const n = clients * perClient
 	if s.queries.Load() != n || s.forwarded.Load() != n || s.replies.Load() != n || s.delivered.Load() != n {
@@ -530,4 +536,51 @@ func TestUDPOverIPv6(t *testing.T) {
 			t.Errorf("got % x", buf[:k])
 		}
 	}
+}
+
+// TestDeliverOnTime sends batches one at a time through a delay queue, the
+// way packets go at a low rate: each must leave no sooner than its time and,
+// in the median, less than tolerance after it. A Go timer is late by up to
+// a millisecond on a quiet process, by however far its time falls from the
+// runtime's next whole millisecond of epoll_wait, so the times here are
+// spread over a millisecond, as those of real packets are. A busy moment
+// on a shared machine can still spoil a median, so a round that fails is
+// tried again: a deliverer half a millisecond late on average fails them
+// all. Not parallel, so that the package's other tests add no load.
+func TestDeliverOnTime(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("deliver sleeps on a Go timer elsewhere than on Linux")
+	}
+	const half = 10 * time.Millisecond
+	const n, rounds = 40, 3
+	const tolerance = 300 * time.Microsecond
+	p := &proxy{cfg: config{queue: 10}, half: half, done: make(chan struct{})}
+	q := &queue{c: make(chan *batch, p.cfg.queue)}
+	late := make(chan time.Duration, 1)
+	p.wg.Add(1)
+	go p.deliver(q, func(due []*batch) { late <- time.Since(due[0].at) })
+	defer func() {
+		close(p.done)
+		p.wg.Wait()
+	}()
+	for round := range rounds {
+		ds := make([]time.Duration, n)
+		for i := range ds {
+			b := getBatch(1)
+			b.add([]byte{byte(i)})
+			b.at = time.Now().Add(half + rand.N(time.Millisecond))
+			q.pending.Add(1)
+			q.c <- b
+			ds[i] = <-late
+		}
+		slices.Sort(ds)
+		t.Logf("round %d: late by %v at least, %v in the median, %v at p90", round, ds[0], ds[n/2], ds[n*9/10])
+		if ds[0] < 0 {
+			t.Fatalf("a batch left %v early", -ds[0])
+		}
+		if ds[n/2] <= tolerance {
+			return
+		}
+	}
+	t.Errorf("median lateness above %v in all %d rounds", tolerance, rounds)
 }
