@@ -258,12 +258,10 @@ func (p *parser) record(r *Reply, section byte) bool {
 	if p.off != end {
 		return false
 	}
+	// An NS or SOA record in the answer section is counted in Answers,
+	// not kept: the resolver never asks for those types.
 	if rr != nil {
 		r.Answer = append(r.Answer, rr)
-	} else if keep {
-		// An answer record of another type (an NS or SOA asked for by
-		// someone else's query) is counted in Answers, not kept.
-		return h.Rrtype == dns.TypeNS || h.Rrtype == dns.TypeSOA
 	}
 	return true
 }
