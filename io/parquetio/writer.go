@@ -13,7 +13,7 @@ import (
 // Writer writes rows as Parquet in row groups of bounded size, so a list of
 // millions of rows never sits in memory whole.
 type Writer struct {
-	pw      *parquet.Writer
+	pw      *parquet.GenericWriter[any]
 	columns []writeColumn
 	batch   []parquet.Row
 	n       int   // rows in batch
@@ -88,13 +88,17 @@ func NewWriter(w io.Writer, columns []string, src *parquet.Schema) (*Writer, err
 	return &Writer{pw: pw, columns: cols, batch: make([]parquet.Row, writeBatchRows)}, nil
 }
 
-func newParquetWriter(w io.Writer, schema *parquet.Schema) (pw *parquet.Writer, err error) {
+// newParquetWriter writes rows of schema, which is known only at run time:
+// hence a GenericWriter of any, fed parquet.Rows.
+func newParquetWriter(w io.Writer, schema *parquet.Schema) (pw *parquet.GenericWriter[any], err error) {
 	defer catch(&err, "parquet-go failed")
-	cfg, err := parquet.NewWriterConfig(schema, parquet.Compression(&parquet.Zstd))
-	if err != nil {
+	opts := []parquet.WriterOption{schema, parquet.Compression(&parquet.Zstd)}
+	// NewGenericWriter panics on a configuration it refuses; asking
+	// first turns that into an error.
+	if _, err := parquet.NewWriterConfig(opts...); err != nil {
 		return nil, fmt.Errorf("configure Parquet writer: %w", err)
 	}
-	return parquet.NewWriter(w, cfg), nil
+	return parquet.NewGenericWriter[any](w, opts...), nil
 }
 
 // sourceColumn rebuilds a source leaf from its type alone: a node from a
@@ -171,7 +175,7 @@ func (w *Writer) flushBatch() error {
 	return nil
 }
 
-func writeRows(pw *parquet.Writer, rows []parquet.Row) (err error) {
+func writeRows(pw *parquet.GenericWriter[any], rows []parquet.Row) (err error) {
 	defer catch(&err, "parquet-go failed")
 	_, err = pw.WriteRows(rows)
 	return err
