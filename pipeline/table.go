@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mxverify/mxverify/internal/intern"
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -35,7 +36,7 @@ type table struct {
 	// right behind the first pass, it cost a hand-off per domain.
 	want int
 	// reasons interns reason texts: most domains share a handful.
-	reasons map[string]string
+	reasons *intern.Strings
 
 	changed []change
 }
@@ -55,7 +56,7 @@ type change struct {
 }
 
 func newTable() *table {
-	t := &table{index: make(map[string]int32), reasons: make(map[string]string)}
+	t := &table{index: make(map[string]int32), reasons: intern.New(1 << 16)}
 	t.cond.L = &t.mu
 	return t
 }
@@ -79,15 +80,9 @@ func (t *table) add(domain string) (int, bool) {
 	return i, true
 }
 
-const maxInterned = 1 << 16
-
 // append records the verdict of the next domain in first-seen order.
 func (t *table) append(i int, status verify.Status, reason string) error {
-	if r, ok := t.reasons[reason]; ok {
-		reason = r
-	} else if len(t.reasons) < maxInterned {
-		t.reasons[reason] = reason
-	}
+	reason = t.reasons.String(reason)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if i != len(t.entries) {

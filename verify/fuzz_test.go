@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxverify/mxverify/internal/intern"
 )
 
 // replySeeds are responses of the shapes resolvers and authoritative
@@ -88,7 +90,7 @@ func FuzzResponse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := unpackReply(b, "shop.mxrules.net.", new(interner))
+		m, err := unpackReply(b, "shop.mxrules.net.", intern.New(64))
 		if err != nil {
 			return
 		}
@@ -127,7 +129,7 @@ func FuzzParseReply(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := parseReply(b, "shop.mxrules.net.", new(interner))
+		got, ok := parseReply(b, "shop.mxrules.net.", intern.New(64))
 		if !ok {
 			return
 		}
@@ -170,10 +172,10 @@ func TestParseReply(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := replyOf(m)
-			if _, ok := parseReply(b, "shop.mxrules.net.", new(interner)); ok != wantFast {
+			if _, ok := parseReply(b, "shop.mxrules.net.", intern.New(64)); ok != wantFast {
 				t.Errorf("fast path %v, want %v", ok, wantFast)
 			}
-			got, err := unpackReply(b, "shop.mxrules.net.", new(interner))
+			got, err := unpackReply(b, "shop.mxrules.net.", intern.New(64))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,8 @@ package verify
 
 import (
 	"github.com/miekg/dns"
+
+	"github.com/mxverify/mxverify/internal/intern"
 )
 
 // Reply is what the resolver reads of a DNS response. Answers are unpacked
@@ -78,7 +80,7 @@ func replyOf(m *dns.Msg) *Reply {
 
 // unpackReply reads a response from the wire: parseReply when it can,
 // miekg/dns otherwise.
-func unpackReply(b []byte, qname string, names *interner) (*Reply, error) {
+func unpackReply(b []byte, qname string, names *intern.Strings) (*Reply, error) {
 	if r, ok := parseReply(b, qname, names); ok {
 		return r, nil
 	}
@@ -105,8 +107,9 @@ const (
 //
 // qname is the name the query asked for: a name in the reply spelled the
 // same way shares its string instead of allocating a copy, and so do names
-// in names, which remembers mail hosts across replies.
-func parseReply(b []byte, qname string, names *interner) (r *Reply, ok bool) {
+// in names, which remembers mail hosts across replies: a socket's reader
+// keeps one, since provider hosts recur in thousands of answers.
+func parseReply(b []byte, qname string, names *intern.Strings) (r *Reply, ok bool) {
 	if len(b) < 12 {
 		return nil, false
 	}
@@ -155,7 +158,7 @@ type parser struct {
 	b     []byte
 	off   int
 	qname string
-	names *interner
+	names *intern.Strings
 	// buf holds the presentation form of the last name read.
 	buf [maxNameBudget + 1]byte
 }
@@ -221,7 +224,7 @@ func (p *parser) record(r *Reply, section byte) bool {
 			return false
 		}
 		if keep {
-			rr = &dns.MX{Hdr: h, Preference: u16(p.b[start:]), Mx: p.names.str(host)}
+			rr = &dns.MX{Hdr: h, Preference: u16(p.b[start:]), Mx: p.names.Bytes(host)}
 		}
 	case dns.TypeCNAME, dns.TypeNS:
 		target, ok := p.name()
@@ -355,32 +358,5 @@ func (p *parser) str(name []byte) string {
 	if string(name) == p.qname {
 		return p.qname
 	}
-	return p.names.str(name)
-}
-
-// interner shares the strings of names seen before, such as the mail hosts
-// of providers that thousands of domains use. It belongs to one goroutine
-// (a socket's reader), and it stops growing at a bound, so a list of
-// unique hosts costs it nothing but the lookups.
-type interner struct {
-	m map[string]string
-}
-
-const maxInterned = 4096
-
-func (in *interner) str(b []byte) string {
-	if in == nil {
-		return string(b)
-	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if in.m == nil {
-		in.m = make(map[string]string)
-	}
-	if len(in.m) < maxInterned {
-		in.m[s] = s
-	}
-	return s
+	return p.names.Bytes(name)
 }

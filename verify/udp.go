@@ -13,6 +13,8 @@ import (
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/mxverify/mxverify/internal/intern"
 )
 
 // batch is how many datagrams one sendmmsg or recvmmsg moves. A system
@@ -211,7 +213,8 @@ func (s *udpSocket) read() {
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, udpBufSize)}
 	}
-	var names interner
+	// A bound, so that a list of unique hosts costs lookups, not memory.
+	names := intern.New(4096)
 	for {
 		n, err := s.bc.ReadBatch(msgs, 0)
 		if err != nil {
@@ -223,12 +226,12 @@ func (s *udpSocket) read() {
 			continue
 		}
 		for i := range n {
-			s.deliver(msgs[i].Buffers[0][:msgs[i].N], &names)
+			s.deliver(msgs[i].Buffers[0][:msgs[i].N], names)
 		}
 	}
 }
 
-func (s *udpSocket) deliver(b []byte, names *interner) {
+func (s *udpSocket) deliver(b []byte, names *intern.Strings) {
 	if len(b) < 12 {
 		return
 	}
