@@ -7,6 +7,9 @@
 //	delayproxy -listen 127.0.0.1:5301 -upstream 127.0.0.1:5300 -rtt 20ms -loss 0.01
 //
 // Half of -rtt is added on each leg: client to server and server to client.
+// On Linux it counts from when the kernel received the packet, as netem's
+// delay counts from when a packet is queued, so that the time the proxy
+// itself takes to get to a packet is not added on top.
 // UDP packets are dropped with probability -loss, independently on each leg,
 // from a generator seeded by -seed. TCP streams are delayed the same way but
 // never dropped: a byte stream has no packets to lose.
@@ -15,7 +18,9 @@
 // rewrites the 16-bit DNS message ID to route each reply back to its client,
 // so it copes with clients that open one socket per query. It prints
 // "delayproxy listening on ADDR" once both UDP and TCP listen, and counters on
-// SIGINT or SIGTERM. Only loopback addresses are accepted.
+// SIGINT or SIGTERM, with the mean times that make up a UDP round trip beyond
+// -rtt: how late the proxy sent packets on each leg, and how long the server
+// took to reply. Only loopback addresses are accepted.
 package main
 
 import (

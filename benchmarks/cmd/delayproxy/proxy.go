@@ -68,10 +68,11 @@ type packet struct {
 // one time, and queries share one upstream socket, so that a delivery
 // usually needs one sendmmsg per batch or fewer.
 type batch struct {
-	at  time.Time
-	up  *upstream // queries: the socket to the server
-	pks []packet
-	buf []byte // the datagrams' bytes, one after another
+	arrived time.Time // of its last datagram
+	at      time.Time // when it is due
+	up      *upstream // queries: the socket to the server
+	pks     []packet
+	buf     []byte // the datagrams' bytes, one after another
 }
 
 // batches recycles batches and their buffers, so that the proxy allocates
@@ -112,7 +113,11 @@ type queue struct {
 	// channel stays ordered by time even with several producers.
 	mu      sync.Mutex
 	c       chan *batch
+	last    time.Time    // the latest time pushed, under mu
 	pending atomic.Int64 // packets pushed and not yet sent
+	// late sums how long after its time each packet was sent, over sent
+	// packets: what the proxy added to the RTT it was asked for.
+	late, sent atomic.Int64
 }
 
 // stats are the proxy's counters, all packets unless named otherwise.
@@ -120,11 +125,15 @@ type stats struct {
 	queries, forwarded, replies, delivered atomic.Int64
 	lostUp, lostDown, overflow, unmatched  atomic.Int64
 	short, tcpConns                        atomic.Int64
+	// server sums the time from sending a query to the arrival of its
+	// reply, over the replies timed: the server's own share of the RTT.
+	server, timed atomic.Int64
 }
 
 type proxy struct {
 	cfg   config
 	half  time.Duration
+	epoch time.Time // slot.sent counts from it
 	udp   *net.UDPConn
 	udpB  batchConn // udp, read and written in batches
 	tcp   *net.TCPListener
@@ -157,11 +166,12 @@ type slot struct {
 	port uint16
 	id   uint16
 	used bool
+	sent time.Duration // since the proxy's epoch
 }
 
 // newProxy binds UDP and TCP on the same port and starts serving.
 func newProxy(cfg config) (*proxy, error) {
-	p := &proxy{cfg: cfg, half: cfg.rtt / 2, done: make(chan struct{})}
+	p := &proxy{cfg: cfg, half: cfg.rtt / 2, epoch: time.Now(), done: make(chan struct{})}
 	// A batch holds at least one packet and a queue at most cfg.queue, so
 	// channels of that capacity never block a producer.
 	p.upQ.c = make(chan *batch, cfg.queue)
@@ -185,6 +195,7 @@ func newProxy(cfg config) (*proxy, error) {
 	}
 	p.udp.SetReadBuffer(8 << 20)
 	p.udp.SetWriteBuffer(8 << 20)
+	stampArrivals(p.udp)
 	p.udpB = newBatchConn(p.udp)
 	for range cfg.sockets {
 		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(cfg.upstream))
@@ -194,6 +205,7 @@ func newProxy(cfg config) (*proxy, error) {
 		}
 		c.SetReadBuffer(8 << 20)
 		c.SetWriteBuffer(8 << 20)
+		stampArrivals(c)
 		p.ups = append(p.ups, &upstream{conn: c, connB: newBatchConn(c)})
 	}
 	p.wg.Add(4 + len(p.ups))
@@ -227,16 +239,30 @@ func (p *proxy) Close() {
 	})
 }
 
-// Stats formats the counters.
+// Stats formats the counters, and the mean times that make up a UDP round
+// trip beyond -rtt: how late the proxy sent packets on each leg, and how
+// long the server took to reply.
 func (p *proxy) Stats() string {
 	s := &p.stats
-	return fmt.Sprintf("udp queries=%d forwarded=%d replies=%d delivered=%d lost_up=%d lost_down=%d overflow=%d unmatched=%d short=%d; tcp connections=%d",
+	return fmt.Sprintf("udp queries=%d forwarded=%d replies=%d delivered=%d lost_up=%d lost_down=%d overflow=%d unmatched=%d short=%d; tcp connections=%d; mean us late_up=%.0f late_down=%.0f server=%.0f",
 		s.queries.Load(), s.forwarded.Load(), s.replies.Load(), s.delivered.Load(),
-		s.lostUp.Load(), s.lostDown.Load(), s.overflow.Load(), s.unmatched.Load(), s.short.Load(), s.tcpConns.Load())
+		s.lostUp.Load(), s.lostDown.Load(), s.overflow.Load(), s.unmatched.Load(), s.short.Load(), s.tcpConns.Load(),
+		meanMicros(p.upQ.late.Load(), p.upQ.sent.Load()), meanMicros(p.downQ.late.Load(), p.downQ.sent.Load()),
+		meanMicros(s.server.Load(), s.timed.Load()))
 }
 
-// push stamps b with its time and appends it to q. Packets beyond the
-// -queue limit are dropped from its end and counted as overflow.
+func meanMicros(sum, n int64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(sum) / float64(n) / 1e3
+}
+
+// push stamps b with its time, half the RTT after it arrived, and appends
+// it to q. Packets beyond the -queue limit are dropped from its end and
+// counted as overflow. With several producers a batch can have arrived a
+// little before the one pushed ahead of it: it then waits for that one, so
+// that the queue stays ordered by time.
 func (p *proxy) push(q *queue, b *batch) {
 	q.mu.Lock()
 	room := max(p.cfg.queue-int(q.pending.Load()), 0)
@@ -250,7 +276,11 @@ func (p *proxy) push(q *queue, b *batch) {
 		return
 	}
 	q.pending.Add(int64(len(b.pks)))
-	b.at = time.Now().Add(p.half)
+	b.at = b.arrived.Add(p.half)
+	if b.at.Before(q.last) {
+		b.at = q.last
+	}
+	q.last = b.at
 	q.c <- b // never blocks: see newProxy
 	q.mu.Unlock()
 }
@@ -309,13 +339,17 @@ func (p *proxy) deliver(q *queue, send func([]*batch)) {
 			}
 		}
 		send(due)
-		n := 0
+		now := time.Now()
+		var n, late int64
 		for i, b := range due {
-			n += len(b.pks)
+			n += int64(len(b.pks))
+			late += int64(now.Sub(b.at)) * int64(len(b.pks))
 			putBatch(b)
 			due[i] = nil
 		}
-		q.pending.Add(-int64(n))
+		q.pending.Add(-n)
+		q.late.Add(late)
+		q.sent.Add(n)
 	}
 }
 
@@ -413,14 +447,61 @@ func (w *writer) flush(c batchConn) int {
 }
 
 // readBuffers returns messages for ReadBatch, each with room for the
-// largest datagram.
+// largest datagram and its arrival time.
 func readBuffers() []ipv4.Message {
 	buf := make([]byte, readBatch*maxDatagram)
+	oob := make([]byte, readBatch*arrivalSize)
 	ms := make([]ipv4.Message, readBatch)
 	for i := range ms {
 		ms[i].Buffers = [][]byte{buf[i*maxDatagram : (i+1)*maxDatagram : (i+1)*maxDatagram]}
+		ms[i].OOB = oob[i*arrivalSize : (i+1)*arrivalSize : (i+1)*arrivalSize]
 	}
 	return ms
+}
+
+// arrivedAt is when the datagram read into m reached the socket, on the
+// clock of now, taken just after the read; now if the kernel did not say.
+func arrivedAt(m *ipv4.Message, now time.Time) time.Time {
+	ns, ok := arrival(m.OOB[:m.NN])
+	if !ok {
+		return now
+	}
+	age := time.Duration(now.UnixNano() - ns)
+	if age < 0 || age > time.Second { // the wall clock was stepped
+		return now
+	}
+	return now.Add(-age)
+}
+
+// runs gathers the datagrams of one read into batches of close arrival
+// times: a batch has one time, that of its last datagram, so that no
+// datagram leaves early and none more than slack late. One read can span
+// half a millisecond of arrivals when the proxy shares the machine with a
+// busy client.
+type runs struct {
+	out   []*batch
+	first time.Time // of the open batch
+}
+
+// add copies d, which arrived at, into the open batch or a new one; room
+// is what the rest of the read may need.
+func (r *runs) add(d []byte, at time.Time, room int) *packet {
+	if len(r.out) == 0 || at.Sub(r.first) > slack {
+		r.out = append(r.out, getBatch(room))
+		r.first = at
+	}
+	b := r.out[len(r.out)-1]
+	b.arrived = at
+	return b.add(d)
+}
+
+// push pushes the batches to q, in order, and empties r.
+func (r *runs) push(p *proxy, q *queue) {
+	for i, b := range r.out {
+		p.push(q, b)
+		r.out[i] = nil
+	}
+	r.out = r.out[:0]
 }
 
 // size is the number of bytes read into ms.
@@ -441,6 +522,7 @@ func (p *proxy) readClients() {
 	r := rand.New(rand.NewPCG(p.cfg.seed, 0))
 	ms := readBuffers()
 	var rr int
+	var out runs
 	for {
 		n, err := p.udpB.ReadBatch(ms, 0)
 		if err != nil {
@@ -449,11 +531,10 @@ func (p *proxy) readClients() {
 			}
 			continue
 		}
+		now := time.Now()
 		var short, lost int64
-		b := getBatch(size(ms[:n]))
 		u := p.ups[rr%len(p.ups)]
 		rr++
-		b.up = u
 		u.mu.Lock()
 		for i := range ms[:n] {
 			d := ms[i].Buffers[0][:ms[i].N]
@@ -470,22 +551,31 @@ func (p *proxy) readClients() {
 			id := u.next
 			u.next++
 			u.slots[id] = slot{ip: ip.As16(), port: uint16(from.Port), id: binary.BigEndian.Uint16(d), used: true}
-			binary.BigEndian.PutUint16(b.add(d).b, id)
+			binary.BigEndian.PutUint16(out.add(d, arrivedAt(&ms[i], now), size(ms[i:n])).b, id)
 		}
 		u.mu.Unlock()
 		p.stats.queries.Add(int64(n))
 		p.stats.short.Add(short)
 		p.stats.lostUp.Add(lost)
-		p.push(&p.upQ, b)
+		for _, b := range out.out {
+			b.up = u
+		}
+		out.push(p, &p.upQ)
 	}
 }
 
-// sendUp sends due queries: one sendmmsg per upstream socket they use.
+// sendUp sends due queries: one sendmmsg per upstream socket they use. It
+// notes when in each query's slot, to time the server.
 func (p *proxy) sendUp(due []*batch) {
+	t := time.Since(p.epoch)
 	for _, b := range due {
+		b.up.mu.Lock()
 		for i := range b.pks {
-			b.up.out.add(b.pks[i].b)
+			d := b.pks[i].b
+			b.up.slots[binary.BigEndian.Uint16(d)].sent = t
+			b.up.out.add(d)
 		}
+		b.up.mu.Unlock()
 	}
 	sent := 0
 	for _, u := range p.ups {
@@ -502,6 +592,7 @@ func (p *proxy) readUpstream(k int, u *upstream) {
 	defer p.wg.Done()
 	r := rand.New(rand.NewPCG(p.cfg.seed, uint64(k)+1))
 	ms := readBuffers()
+	var out runs
 	for {
 		n, err := u.connB.ReadBatch(ms, 0)
 		if err != nil {
@@ -510,8 +601,8 @@ func (p *proxy) readUpstream(k int, u *upstream) {
 			}
 			continue // e.g. ECONNREFUSED while the server is down
 		}
-		var short, unmatched, lost int64
-		b := getBatch(size(ms[:n]))
+		now := time.Now()
+		var short, unmatched, lost, server, timed int64
 		u.mu.Lock()
 		for i := range ms[:n] {
 			d := ms[i].Buffers[0][:ms[i].N]
@@ -526,11 +617,16 @@ func (p *proxy) readUpstream(k int, u *upstream) {
 				unmatched++
 				continue
 			}
+			at := arrivedAt(&ms[i], now)
+			if s.sent > 0 {
+				server += int64(at.Sub(p.epoch) - s.sent)
+				timed++
+			}
 			if p.cfg.loss > 0 && r.Float64() < p.cfg.loss {
 				lost++
 				continue
 			}
-			pk := b.add(d)
+			pk := out.add(d, at, size(ms[i:n]))
 			binary.BigEndian.PutUint16(pk.b, s.id)
 			pk.ip, pk.port = s.ip, s.port
 		}
@@ -539,7 +635,9 @@ func (p *proxy) readUpstream(k int, u *upstream) {
 		p.stats.short.Add(short)
 		p.stats.unmatched.Add(unmatched)
 		p.stats.lostDown.Add(lost)
-		p.push(&p.downQ, b)
+		p.stats.server.Add(server)
+		p.stats.timed.Add(timed)
+		out.push(p, &p.downQ)
 	}
 }
 

@@ -430,6 +430,15 @@ func TestUDPCountersAddUp(t *testing.T) {
 	if d := s.delivered.Load(); d+drops != n || int64(got) != d {
 		t.Errorf("delivered %d + dropped %d != %d queries, or client received %d (%s)", d, drops, n, got, p.Stats())
 	}
+	// Every reply is timed, lost or not, and every sent packet's lateness
+	// is counted: the means in Stats are over all of them.
+	if s.timed.Load() != s.replies.Load() || s.server.Load() <= 0 {
+		t.Errorf("timed %d replies of %d, server time %d (%s)", s.timed.Load(), s.replies.Load(), s.server.Load(), p.Stats())
+	}
+	if p.upQ.sent.Load() != s.forwarded.Load() || p.downQ.sent.Load() != s.delivered.Load() {
+		t.Errorf("lateness counted over %d and %d packets, want %d and %d (%s)",
+			p.upQ.sent.Load(), p.downQ.sent.Load(), s.forwarded.Load(), s.delivered.Load(), p.Stats())
+	}
 }
 
 // TestDeliverOrderAndTimes drives a delay queue directly: batches must leave
@@ -463,6 +472,7 @@ func TestDeliverOrderAndTimes(t *testing.T) {
 		for range packets {
 			b.add([]byte{byte(seq)})
 		}
+		b.arrived = time.Now()
 		return b
 	}
 	// Ten batches queued before the deliverer starts are all due when it

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"net"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// TestArrivalStamps reads datagrams that waited in the socket: each must
+// carry the time it arrived, not the time it was read.
+func TestArrivalStamps(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("arrival times come from SO_TIMESTAMPNS, on Linux")
+	}
+	t.Parallel()
+	l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if !stampArrivals(l) {
+		t.Fatal("SO_TIMESTAMPNS refused")
+	}
+	c, err := net.DialUDP("udp", nil, l.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n, gap = 3, 20 * time.Millisecond
+	sent := make([]time.Time, n)
+	for i := range n {
+		sent[i] = time.Now()
+		c.Write([]byte{byte(i)})
+		time.Sleep(gap)
+	}
+	ms := readBuffers()
+	l.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []ipv4.Message
+	for len(got) < n {
+		k, err := ipv4.NewPacketConn(l).ReadBatch(ms, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ms[:k]...)
+	}
+	now := time.Now()
+	for i := range got {
+		at := arrivedAt(&got[i], now)
+		if at.Before(sent[i]) || !at.Before(sent[i].Add(gap)) {
+			t.Errorf("datagram %d: arrived %v after its send, want within %v (read %v after)",
+				i, at.Sub(sent[i]), gap, now.Sub(sent[i]))
+		}
+	}
+}
+
+// TestRuns checks how the datagrams of one read become batches: a new one
+// whenever arrivals spread beyond slack, each due from its last arrival,
+// so that none leaves early.
+func TestRuns(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	us := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Microsecond) }
+	tests := []struct {
+		name     string
+		arrivals []time.Time
+		want     []int // datagrams per batch
+	}{
+		{"one datagram", []time.Time{t0}, []int{1}},
+		{"within slack", []time.Time{us(0), us(10), us(50)}, []int{3}},
+		{"spread over two runs", []time.Time{us(0), us(30), us(51), us(80), us(200)}, []int{2, 2, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r runs
+			for i, at := range tt.arrivals {
+				r.add([]byte{byte(i)}, at, len(tt.arrivals)-i)
+			}
+			var got []int
+			i := 0
+			for _, b := range r.out {
+				got = append(got, len(b.pks))
+				i += len(b.pks)
+				if last := tt.arrivals[i-1]; !b.arrived.Equal(last) {
+					t.Errorf("batch ending at datagram %d arrived %v, want its last datagram's %v", i-1, b.arrived.Sub(t0), last.Sub(t0))
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("batches of %v datagrams, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPushKeepsOrder pushes a batch that arrived before the one ahead of
+// it, as two upstream readers can: it must not be due before that one.
+func TestPushKeepsOrder(t *testing.T) {
+	t.Parallel()
+	const half = 10 * time.Millisecond
+	p := &proxy{cfg: config{queue: 10}, half: half}
+	q := &queue{c: make(chan *batch, 10)}
+	t0 := time.Now()
+	for _, arrived := range []time.Time{t0.Add(time.Millisecond), t0} {
+		b := getBatch(1)
+		b.add([]byte{0})
+		b.arrived = arrived
+		p.push(q, b)
+	}
+	first, second := <-q.c, <-q.c
+	if want := t0.Add(time.Millisecond + half); !first.at.Equal(want) {
+		t.Errorf("first due %v after t0, want %v", first.at.Sub(t0), want.Sub(t0))
+	}
+	if !second.at.Equal(first.at) {
+		t.Errorf("second due %v after t0, want with the first at %v", second.at.Sub(t0), first.at.Sub(t0))
+	}
+}
