@@ -64,6 +64,7 @@ type Client struct {
 	servers  []*upstream
 	limiter  *rate.Limiter
 	inFlight chan struct{}
+	snd      *sender // UDP queries, sent as inFlight allows
 	next     atomic.Uint64
 	tcp      *dns.Client
 
@@ -113,6 +114,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		tcp:      &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
 		stop:     make(chan struct{}),
 	}
+	c.snd = newSender(c.inFlight)
 	if cfg.QPS > 0 && cfg.QPS < NoLimitQPS {
 		// A burst of 1/50 s of traffic keeps the limiter saturated without
 		// letting a window of a few tens of milliseconds overshoot the rate.
@@ -152,6 +154,7 @@ func (c *Client) sweep() {
 					s.expire()
 				}
 			}
+			c.snd.kick()
 		}
 	}
 }
@@ -165,7 +168,7 @@ func (c *Client) dial(server string) (*udpSocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolver %s: %w", server, err)
 	}
-	s := newUDPSocket(conn, raddr.IP.To4() == nil, c.release)
+	s := newUDPSocket(conn, raddr.IP.To4() == nil, c.snd)
 	c.wg.Go(s.read)
 	return s, nil
 }
@@ -317,16 +320,23 @@ func (c *Client) wait(ctx context.Context) error {
 	return nil
 }
 
-// acquire takes a rate-limit token (unless AwaitStart paid it) and an
-// in-flight slot.
+// pace takes a rate-limit token, unless AwaitStart paid it.
+func (c *Client) pace(ctx context.Context) error {
+	if c.limiter == nil {
+		return nil
+	}
+	paid, _ := ctx.Value(prepaidKey{}).(*atomic.Bool)
+	if paid != nil && paid.CompareAndSwap(false, true) {
+		return nil
+	}
+	return c.wait(ctx)
+}
+
+// acquire takes a rate-limit token and an in-flight slot, for a TCP query;
+// the sender takes UDP queries' slots.
 func (c *Client) acquire(ctx context.Context) error {
-	if c.limiter != nil {
-		paid, _ := ctx.Value(prepaidKey{}).(*atomic.Bool)
-		if paid == nil || !paid.CompareAndSwap(false, true) {
-			if err := c.wait(ctx); err != nil {
-				return err
-			}
-		}
+	if err := c.pace(ctx); err != nil {
+		return err
 	}
 	// A free slot is the usual case, and a select with a default is far
 	// cheaper than one that may block on two channels.
@@ -378,10 +388,9 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 
 // udp sends one query over one of the server's UDP sockets.
 func (c *Client) udp(ctx context.Context, up *upstream, name string, qtype uint16, edns bool) (*Reply, error) {
-	if err := c.acquire(ctx); err != nil {
+	if err := c.pace(ctx); err != nil {
 		return nil, err
 	}
-	// exchange releases the slot.
 	c.queries.Add(1)
 	sock := up.socks[up.next.Add(1)%uint64(len(up.socks))]
 	resp, err := sock.exchange(ctx, name, qtype, edns, c.cfg.Timeout)

@@ -58,3 +58,74 @@ func TestQueryTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestQueuedQueries checks what waiting for an in-flight slot means: the
+// timeout counts from the send, not from the wait, and a query whose
+// context ends while it waits is never sent and holds no slot.
+func TestQueuedQueries(t *testing.T) {
+	t.Parallel()
+	const delay = 60 * time.Millisecond
+	tests := []struct {
+		name string
+		// queries run at once; cancelled ones have their context ended
+		// while they wait behind the first.
+		queries, cancelled int
+		wantSent           int
+	}{
+		{"four through one slot, each inside its timeout", 4, 0, 4},
+		{"cancelled while waiting", 3, 2, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := dnstest.New(t, rulesZone)
+			srv.Delay(dnstest.AllNames, delay)
+			// Each query takes 60 ms of its 100 ms timeout; the last of
+			// four waits 180 ms for the slot before it is sent.
+			c, err := verify.NewClient(verify.ClientConfig{Servers: []string{srv.Addr()}, MaxInFlight: 1, Timeout: 100 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			errs := make(chan error, tt.queries)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if _, err := c.Query(context.Background(), "good.mxrules.net", dns.TypeA); err != nil {
+				t.Fatal(err) // warm: the sockets' readers are up
+			}
+			srv.ResetCounts()
+			for i := range tt.queries {
+				qctx := context.Background()
+				if i > 0 && i <= tt.cancelled {
+					qctx = ctx
+				}
+				go func() {
+					_, err := c.Query(qctx, "good.mxrules.net", dns.TypeMX)
+					errs <- err
+				}()
+				if i == 0 {
+					time.Sleep(delay / 4) // the first holds the slot
+				}
+			}
+			time.Sleep(delay / 4)
+			cancel()
+			for range tt.queries {
+				if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("query failed: %v", err)
+				}
+			}
+			if got := srv.Total(); got != tt.wantSent {
+				t.Errorf("server saw %d queries, want %d", got, tt.wantSent)
+			}
+			if st := c.Stats(); st.Timeouts != 0 || st.Retries != 0 {
+				t.Errorf("stats %+v, want no timeouts or retries", st)
+			}
+			// Every slot came back: a query still goes through.
+			qctx, qcancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer qcancel()
+			if _, err := c.Query(qctx, "good.mxrules.net", dns.TypeMX); err != nil {
+				t.Errorf("query after the others: %v", err)
+			}
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -35,43 +34,33 @@ type batchConn interface {
 }
 
 // udpSocket is one connected UDP socket with its table of pending queries.
-// Queries send their own packets, combining into batches under load (see
-// send); one goroutine reads batches of answers and hands each to the query
-// waiting for it.
+// Queries queue their packets with the client's sender, which sends them in
+// batches as in-flight slots come free; one goroutine reads batches of
+// answers and hands each to the query waiting for it.
 type udpSocket struct {
 	conn *net.UDPConn
 	bc   batchConn
 	// bufs recycles packed queries.
 	bufs sync.Pool
-
-	// sendMu guards the send queue. The query that finds no flush under
-	// way becomes the flusher: it sends what is queued, its own packet and
-	// those that others queue meanwhile, until the queue is empty. A
-	// writer goroutine fed by a channel did the same with a hand-off per
-	// query, and on loopback it woke for almost every packet: 1.07
-	// packets per sendmmsg over a 181k-query run.
-	sendMu   sync.Mutex
-	queue    []*[]byte
-	spare    []*[]byte
-	flushing bool
-	msgs     []ipv4.Message // the flusher's
+	snd  *sender
+	// out and msgs are the sender's, for the socket's share of a round.
+	out  []outgoing
+	msgs []ipv4.Message
 
 	mu      sync.Mutex
 	pending map[uint16]*call
 	closed  bool
-	// release frees the client's in-flight slot of a query. Whoever takes
-	// a call out of pending calls it, under mu: the slot is free the
-	// moment the answer is in (or the wait is over), not when the waiting
-	// goroutine next gets a CPU, which on a loaded machine comes
-	// milliseconds later and held slots idle.
-	release func()
 	// epoch makes deadlines small monotonic durations.
 	epoch time.Time
 }
 
 type call struct {
-	name     string
-	qtype    uint16
+	name    string
+	qtype   uint16
+	timeout time.Duration
+	// sent and deadline are set, under the socket's mu, as the packet
+	// leaves: only a sent query holds an in-flight slot and can time out.
+	sent     bool
 	deadline time.Duration // since the socket's epoch
 	// answer gets the response, or nil with err set; it is buffered, so
 	// that whoever removes the call from pending never blocks on it.
@@ -79,18 +68,15 @@ type call struct {
 	err    error
 }
 
-func newUDPSocket(conn *net.UDPConn, v6 bool, release func()) *udpSocket {
+func newUDPSocket(conn *net.UDPConn, v6 bool, snd *sender) *udpSocket {
 	_ = conn.SetReadBuffer(4 << 20)
 	_ = conn.SetWriteBuffer(1 << 20)
 	s := &udpSocket{
 		conn:    conn,
 		pending: make(map[uint16]*call),
-		release: release,
-		msgs:    make([]ipv4.Message, batch),
+		snd:     snd,
+		msgs:    msgsFor(),
 		epoch:   time.Now(),
-	}
-	for i := range s.msgs {
-		s.msgs[i].Buffers = make([][]byte, 1)
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	if v6 {
@@ -108,15 +94,13 @@ func (s *udpSocket) close() {
 	s.conn.Close()
 }
 
-// exchange sends a query and waits for its answer. The caller holds an
-// in-flight slot, which exchange releases. The socket's sweeper
-// (expire) ends the wait at the deadline: a timer per query cost more than
-// the query's own system call.
+// exchange sends a query, once the sender has a slot for it, and waits for
+// its answer. The socket's sweeper (expire) ends the wait at the deadline:
+// a timer per query cost more than the query's own system call.
 func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edns bool, timeout time.Duration) (*Reply, error) {
-	cl := &call{name: name, qtype: qtype, answer: make(chan *Reply, 1), deadline: time.Since(s.epoch) + timeout}
+	cl := &call{name: name, qtype: qtype, timeout: timeout, answer: make(chan *Reply, 1)}
 	s.mu.Lock()
 	if s.closed {
-		s.release()
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
@@ -142,7 +126,7 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edn
 		return nil, err
 	}
 	*bp = packed
-	s.send(bp)
+	s.snd.enqueue(outgoing{s: s, id: id, cl: cl, bp: bp})
 
 	select {
 	case resp := <-cl.answer:
@@ -153,55 +137,6 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edn
 	case <-ctx.Done():
 		forget()
 		return nil, ctx.Err()
-	}
-}
-
-// send queues a packed query and, unless another query is flushing the
-// queue, flushes it. A send error is not reported to the query: it times
-// out and is retried, as if the packet were lost.
-func (s *udpSocket) send(bp *[]byte) {
-	s.sendMu.Lock()
-	s.queue = append(s.queue, bp)
-	if s.flushing {
-		s.sendMu.Unlock()
-		return
-	}
-	s.flushing = true
-	s.sendMu.Unlock()
-	// Yield once, so that the queries woken by the same batch of answers
-	// queue their packets and leave with this flush: 9.6 packets per
-	// sendmmsg instead of about one, and nsd woken once per batch.
-	runtime.Gosched()
-	s.sendMu.Lock()
-	for len(s.queue) > 0 {
-		out := s.queue
-		s.queue = s.spare[:0]
-		s.sendMu.Unlock()
-		s.flush(out)
-		s.sendMu.Lock()
-		s.spare = out[:0]
-	}
-	s.flushing = false
-	s.sendMu.Unlock()
-}
-
-func (s *udpSocket) flush(out []*[]byte) {
-	for len(out) > 0 {
-		n := min(len(out), len(s.msgs))
-		for i, bp := range out[:n] {
-			s.msgs[i].Buffers[0] = *bp
-		}
-		for sent := 0; sent < n; {
-			k, err := s.bc.WriteBatch(s.msgs[sent:n], 0)
-			if err != nil {
-				break
-			}
-			sent += k
-		}
-		for _, bp := range out[:n] {
-			s.bufs.Put(bp)
-		}
-		out = out[n:]
 	}
 }
 
@@ -228,6 +163,7 @@ func (s *udpSocket) read() {
 		for i := range n {
 			s.deliver(msgs[i].Buffers[0][:msgs[i].N], names)
 		}
+		s.snd.kick()
 	}
 }
 
@@ -271,11 +207,15 @@ func (s *udpSocket) failPending() {
 }
 
 // settle ends a pending query, under mu: it frees the query's in-flight
-// slot and hands it its answer, or nil and err. The answer channel is
-// buffered, so this never blocks, even when the waiter has left.
+// slot, if it was sent, and hands it its answer, or nil and err. The slot
+// is free the moment the answer is in (or the wait is over), not when the
+// waiting goroutine next gets a CPU. The answer channel is buffered, so
+// this never blocks, even when the waiter has left.
 func (s *udpSocket) settle(id uint16, cl *call, resp *Reply, err error) {
 	delete(s.pending, id)
-	s.release()
+	if cl.sent {
+		s.snd.release()
+	}
 	cl.err = err
 	cl.answer <- resp
 }
@@ -286,7 +226,7 @@ func (s *udpSocket) expire() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, cl := range s.pending {
-		if cl.deadline <= now {
+		if cl.sent && cl.deadline <= now {
 			s.settle(id, cl, nil, ErrTimeout)
 		}
 	}
