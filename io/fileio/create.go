@@ -58,7 +58,7 @@ func CreateStd(path string, stdout io.Writer) (*File, error) {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
 	f := &File{path: path, tmp: tmp}
-	f.bw = bufio.NewWriterSize(tmp, writeBufSize)
+	f.bw = bufio.NewWriterSize(&writeback{f: tmp}, writeBufSize)
 	f.w = f.bw
 	if hasGzipSuffix(path) {
 		f.gz = gzip.NewWriter(f.bw)
