@@ -79,12 +79,18 @@ func newUDPSocket(conn *net.UDPConn, v6 bool, snd *sender) *udpSocket {
 		epoch:   time.Now(),
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
-	if v6 {
-		s.bc = ipv6.NewPacketConn(conn)
-	} else {
-		s.bc = ipv4.NewPacketConn(conn)
-	}
+	s.bc = newBatchConn(conn, v6)
 	return s
+}
+
+// portableBatchConn batches with x/net, which makes the system calls as
+// blocking ones (and falls back to one datagram a call where there is no
+// sendmmsg).
+func portableBatchConn(conn *net.UDPConn, v6 bool) batchConn {
+	if v6 {
+		return ipv6.NewPacketConn(conn)
+	}
+	return ipv4.NewPacketConn(conn)
 }
 
 func (s *udpSocket) close() {
