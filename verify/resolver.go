@@ -103,9 +103,27 @@ func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) []Host {
 		hosts[0] = r.hosts.get(ctx, r.client, names[0])
 		return hosts
 	}
-	var wg sync.WaitGroup
+	// Most exchanges are providers' shared hosts, known already: only the
+	// others are looked up, in a goroutine each when there are several.
+	// A goroutine per exchange, known or not, grew a stack for nothing
+	// for most of them.
+	now := r.hosts.now()
+	missing := make([]int, 0, len(names))
 	for i, name := range names {
-		wg.Go(func() { hosts[i] = r.hosts.get(ctx, r.client, name) })
+		if h, ok := r.hosts.cached(name, now); ok {
+			hosts[i] = h
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 1 {
+		i := missing[0]
+		hosts[i] = r.hosts.get(ctx, r.client, names[i])
+		return hosts
+	}
+	var wg sync.WaitGroup
+	for _, i := range missing {
+		wg.Go(func() { hosts[i] = r.hosts.get(ctx, r.client, names[i]) })
 	}
 	wg.Wait()
 	return hosts

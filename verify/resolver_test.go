@@ -313,6 +313,45 @@ func TestSharedHostAskedOnce(t *testing.T) {
 	}
 }
 
+// TestKnownExchanges verifies domains one after another whose MX sets
+// share exchanges: an exchange looked up for an earlier domain is taken
+// from the cache, and the others of the set are still looked up, whether
+// one or several are new.
+func TestKnownExchanges(t *testing.T) {
+	t.Parallel()
+	srv := dnstest.New(t, rulesZone)
+	srv.ServFail("sfhost.mxrules.net")
+	r := newResolver(t, verify.Config{}, srv)
+	steps := []struct {
+		domain    string
+		exchanges int
+		addressed int // exchanges with addresses
+	}{
+		{"backupgone.mxrules.net", 2, 1}, // both new, one without address
+		{"good.mxrules.net", 3, 3},       // mx1 known, two new
+		{"aliasmix.mxrules.net", 2, 2},   // mx2 known, the alias new
+		{"backupfail.mxrules.net", 2, 1}, // mx1 known, sfhost failing
+	}
+	for _, st := range steps {
+		res := r.Verify(context.Background(), st.domain)
+		addressed := 0
+		for _, x := range res.MX {
+			if len(x.Addresses) > 0 {
+				addressed++
+			}
+		}
+		if res.Status != verify.Deliverable || len(res.MX) != st.exchanges || addressed != st.addressed {
+			t.Errorf("%s: %s, %d exchanges, %d with addresses (%s); want deliverable, %d, %d",
+				st.domain, res.Status, len(res.MX), addressed, res.Reason, st.exchanges, st.addressed)
+		}
+	}
+	for _, host := range []string{"mx1.good.mxrules.net", "mx2.good.mxrules.net", "nowhere.mxrules.net", "alias-host.mxrules.net"} {
+		if n := srv.Queries(host, dns.TypeA); n != 1 {
+			t.Errorf("%s asked %d times for A, want once", host, n)
+		}
+	}
+}
+
 // The cached host expires with its TTL: after it, the host is asked again.
 func TestHostCacheHonoursTTL(t *testing.T) {
 	t.Parallel()
