@@ -6,12 +6,11 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
-// TestArrivalStamps reads datagrams that waited in the socket: each must
-// carry the time it arrived, not the time it was read.
+// TestArrivalStamps reads datagrams that waited in the socket, as the
+// proxy's readers do: each must carry its source and the time it arrived,
+// not the time it was read.
 func TestArrivalStamps(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("arrival times come from SO_TIMESTAMPNS, on Linux")
@@ -39,17 +38,34 @@ func TestArrivalStamps(t *testing.T) {
 	}
 	ms := readBuffers()
 	l.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var got []ipv4.Message
+	type datagram struct {
+		from     net.UDPAddr
+		at, read time.Time
+		stamped  bool
+	}
+	var got []datagram
+	bc := newBatchConn(l)
 	for len(got) < n {
-		k, err := ipv4.NewPacketConn(l).ReadBatch(ms, 0)
+		k, err := bc.ReadBatch(ms, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, ms[:k]...)
+		now := time.Now()
+		for i := range ms[:k] {
+			_, stamped := arrival(ms[i].OOB[:ms[i].NN])
+			a := ms[i].Addr.(*net.UDPAddr) // reused by the next read
+			got = append(got, datagram{net.UDPAddr{IP: slices.Clone(a.IP), Port: a.Port}, arrivedAt(&ms[i], now), now, stamped})
+		}
 	}
-	now := time.Now()
-	for i := range got {
-		at := arrivedAt(&got[i], now)
+	from := c.LocalAddr().(*net.UDPAddr)
+	for i, d := range got {
+		if !d.from.IP.Equal(from.IP) || d.from.Port != from.Port {
+			t.Errorf("datagram %d from %v, want %v", i, &d.from, from)
+		}
+		if !d.stamped {
+			t.Errorf("datagram %d has no arrival time", i)
+		}
+		at, now := d.at, d.read
 		if at.Before(sent[i]) || !at.Before(sent[i].Add(gap)) {
 			t.Errorf("datagram %d: arrived %v after its send, want within %v (read %v after)",
 				i, at.Sub(sent[i]), gap, now.Sub(sent[i]))

@@ -49,7 +49,9 @@ type batchConn interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
-func newBatchConn(c *net.UDPConn) batchConn {
+// portableBatchConn batches with x/net, as blocking system calls (one
+// datagram a call where there is no sendmmsg).
+func portableBatchConn(c *net.UDPConn) batchConn {
 	if c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Is4() {
 		return ipv4.NewPacketConn(c)
 	}
