@@ -215,48 +215,123 @@ func (e *QueryError) Unwrap() error { return e.Err }
 // timeout, SERVFAIL or REFUSED on the next server. NOERROR and NXDOMAIN are
 // final. A truncated UDP answer is asked again over TCP (RFC 7766).
 func (c *Client) Query(ctx context.Context, name string, qtype uint16) (Answer, error) {
-	name = dns.Fqdn(name)
-	start := int(c.next.Add(1))
-	var lastErr error
-	var lastServer string
-	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
-		if attempt > 0 {
-			c.retries.Add(1)
-			if err := sleep(ctx, c.backoff(attempt)); err != nil {
-				return Answer{}, err
-			}
-		}
-		up := c.servers[(start+attempt)%len(c.servers)]
-		lastServer = up.addr
-		msg, err := c.attempt(ctx, up, name, qtype)
-		if err != nil {
-			if ctx.Err() != nil {
-				return Answer{}, ctx.Err()
-			}
-			if errors.Is(err, ErrClosed) {
-				return Answer{}, err
-			}
-			lastErr = err
-			continue
-		}
-		switch msg.Rcode {
-		case dns.RcodeSuccess, dns.RcodeNameError:
-			if msg.Rcode == dns.RcodeSuccess && isReferral(msg) {
-				lastErr = ErrReferral
-				continue
-			}
-			return Answer{Reply: msg, Server: up.addr}, nil
-		case dns.RcodeServerFailure:
-			lastErr = ErrServFail
-		case dns.RcodeRefused:
-			lastErr = ErrRefused
-		default:
-			// FORMERR, NOTIMP and the like will not change on a retry.
-			return Answer{}, &QueryError{Name: name, Type: qtype, Server: up.addr,
-				Err: fmt.Errorf("%w %s", ErrRcode, dns.RcodeToString[msg.Rcode])}
-		}
+	return c.run(ctx, c.begin(ctx, name, qtype, true))
+}
+
+// queryPair asks two questions about one name, as Query does each, with
+// their first packets on the wire together: a mail host's A and AAAA
+// lookups from one goroutine, where a goroutine for the second cost a stack
+// grown anew for each host.
+func (c *Client) queryPair(ctx context.Context, name string, qtype1, qtype2 uint16) (a1 Answer, err1 error, a2 Answer, err2 error) {
+	f1 := c.begin(ctx, name, qtype1, false)
+	f2 := c.begin(ctx, name, qtype2, true)
+	if f2.err != nil {
+		c.snd.kick() // f1's packet waits for no one now
 	}
-	return Answer{}, &QueryError{Name: name, Type: qtype, Server: lastServer, Err: lastErr}
+	a1, again1, err1 := c.first(ctx, f1)
+	a2, again2, err2 := c.first(ctx, f2)
+	switch {
+	case again1 && again2:
+		// Retries take timeouts and back-offs: the two run side by side,
+		// as the first attempts did.
+		var wg sync.WaitGroup
+		wg.Go(func() { a2, err2 = c.retry(ctx, f2, err2) })
+		a1, err1 = c.retry(ctx, f1, err1)
+		wg.Wait()
+	case again1:
+		a1, err1 = c.retry(ctx, f1, err1)
+	case again2:
+		a2, err2 = c.retry(ctx, f2, err2)
+	}
+	return a1, err1, a2, err2
+}
+
+// flight is a question's first attempt, begun: its UDP query is queued.
+type flight struct {
+	name  string
+	qtype uint16
+	start int // the server of the first attempt, and the next ones in turn
+	q     inFlight
+	err   error // from beginning the UDP query
+}
+
+// begin starts the first attempt of a question; send as for udpSocket.begin.
+func (c *Client) begin(ctx context.Context, name string, qtype uint16, send bool) flight {
+	f := flight{name: dns.Fqdn(name), qtype: qtype, start: int(c.next.Add(1))}
+	up := c.servers[f.start%len(c.servers)]
+	f.q, f.err = c.udpBegin(ctx, up, f.name, f.qtype, true, send)
+	return f
+}
+
+// run completes a question begun by begin: its first attempt and the
+// retries after it.
+func (c *Client) run(ctx context.Context, f flight) (Answer, error) {
+	ans, again, err := c.first(ctx, f)
+	if !again {
+		return ans, err
+	}
+	return c.retry(ctx, f, err)
+}
+
+// first waits for a question's first attempt and judges it.
+func (c *Client) first(ctx context.Context, f flight) (Answer, bool, error) {
+	up := c.servers[f.start%len(c.servers)]
+	var msg *Reply
+	err := f.err
+	if err == nil {
+		msg, err = c.udpAwait(ctx, f.q)
+	}
+	msg, err = c.finishAttempt(ctx, up, f.name, f.qtype, msg, err)
+	return c.judge(ctx, up, f, msg, err)
+}
+
+// retry makes the attempts after the first, each on the next server, and
+// fails with the last attempt's error once they are spent.
+func (c *Client) retry(ctx context.Context, f flight, lastErr error) (Answer, error) {
+	up := c.servers[f.start%len(c.servers)]
+	for attempt := 1; attempt <= c.cfg.Retries; attempt++ {
+		c.retries.Add(1)
+		if err := sleep(ctx, c.backoff(attempt)); err != nil {
+			return Answer{}, err
+		}
+		up = c.servers[(f.start+attempt)%len(c.servers)]
+		msg, err := c.attempt(ctx, up, f.name, f.qtype)
+		ans, again, err := c.judge(ctx, up, f, msg, err)
+		if !again {
+			return ans, err
+		}
+		lastErr = err
+	}
+	return Answer{}, &QueryError{Name: f.name, Type: f.qtype, Server: up.addr, Err: lastErr}
+}
+
+// judge tells a final answer or error from one worth another attempt
+// (again, with the error to report if none succeeds).
+func (c *Client) judge(ctx context.Context, up *upstream, f flight, msg *Reply, err error) (Answer, bool, error) {
+	if err != nil {
+		if ctx.Err() != nil {
+			return Answer{}, false, ctx.Err()
+		}
+		if errors.Is(err, ErrClosed) {
+			return Answer{}, false, err
+		}
+		return Answer{}, true, err
+	}
+	switch msg.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+		if msg.Rcode == dns.RcodeSuccess && isReferral(msg) {
+			return Answer{}, true, ErrReferral
+		}
+		return Answer{Reply: msg, Server: up.addr}, false, nil
+	case dns.RcodeServerFailure:
+		return Answer{}, true, ErrServFail
+	case dns.RcodeRefused:
+		return Answer{}, true, ErrRefused
+	default:
+		// FORMERR, NOTIMP and the like will not change on a retry.
+		return Answer{}, false, &QueryError{Name: f.name, Type: f.qtype, Server: up.addr,
+			Err: fmt.Errorf("%w %s", ErrRcode, dns.RcodeToString[msg.Rcode])}
+	}
 }
 
 // isReferral tells a delegation from an empty answer: a server that is not
@@ -356,8 +431,14 @@ func (c *Client) acquire(ctx context.Context) error {
 func (c *Client) release() { <-c.inFlight }
 
 func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype uint16) (*Reply, error) {
+	resp, err := c.udp(ctx, up, name, qtype, true)
+	return c.finishAttempt(ctx, up, name, qtype, resp, err)
+}
+
+// finishAttempt takes an attempt on from its UDP answer (or error) to one
+// Query can judge: asked again without EDNS, or over TCP, if need be.
+func (c *Client) finishAttempt(ctx context.Context, up *upstream, name string, qtype uint16, resp *Reply, err error) (*Reply, error) {
 	edns := true
-	resp, err := c.udp(ctx, up, name, qtype, edns)
 	if err == nil && resp.Rcode == dns.RcodeFormatError && !resp.EDNS {
 		// A server that does not know EDNS answers FORMERR without an OPT
 		// record; RFC 6891 §7 has the client ask again without one.
@@ -386,14 +467,29 @@ func (c *Client) attempt(ctx context.Context, up *upstream, name string, qtype u
 	return resp, nil
 }
 
-// udp sends one query over one of the server's UDP sockets.
+// udp sends one query over one of the server's UDP sockets and waits for
+// its answer.
 func (c *Client) udp(ctx context.Context, up *upstream, name string, qtype uint16, edns bool) (*Reply, error) {
-	if err := c.pace(ctx); err != nil {
+	q, err := c.udpBegin(ctx, up, name, qtype, edns, true)
+	if err != nil {
 		return nil, err
+	}
+	return c.udpAwait(ctx, q)
+}
+
+// udpBegin queues one query on one of the server's UDP sockets; send as
+// for udpSocket.begin.
+func (c *Client) udpBegin(ctx context.Context, up *upstream, name string, qtype uint16, edns, send bool) (inFlight, error) {
+	if err := c.pace(ctx); err != nil {
+		return inFlight{}, err
 	}
 	c.queries.Add(1)
 	sock := up.socks[up.next.Add(1)%uint64(len(up.socks))]
-	resp, err := sock.exchange(ctx, name, qtype, edns, c.cfg.Timeout)
+	return sock.begin(name, qtype, edns, c.cfg.Timeout, send)
+}
+
+func (c *Client) udpAwait(ctx context.Context, q inFlight) (*Reply, error) {
+	resp, err := q.await(ctx)
 	if errors.Is(err, ErrTimeout) {
 		c.timeouts.Add(1)
 	}

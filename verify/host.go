@@ -149,14 +149,9 @@ func lookupHost(ctx context.Context, client *Client, name string) Host {
 		h.TTL = math.MaxUint32
 		return h
 	}
-	var aaaa Lookup
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		aaaa = resolve(ctx, client, name, dns.TypeAAAA)
-	}()
-	a := resolve(ctx, client, name, dns.TypeA)
-	<-done
+	ansA, errA, ansAAAA, errAAAA := client.queryPair(ctx, dns.Fqdn(name), dns.TypeA, dns.TypeAAAA)
+	a := follow(ctx, client, name, dns.TypeA, ansA, errA)
+	aaaa := follow(ctx, client, name, dns.TypeAAAA, ansAAAA, errAAAA)
 	return combineHost(name, a, aaaa)
 }
 

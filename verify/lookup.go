@@ -57,11 +57,20 @@ func (l Lookup) Canonical() string {
 // the edge of its zones, so an unfinished chain is asked for again from
 // where it stopped.
 func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
+	ans, err := c.Query(ctx, dns.Fqdn(name), qtype)
+	return follow(ctx, c, name, qtype, ans, err)
+}
+
+// follow is resolve from the answer to its first question, which the
+// caller asked.
+func follow(ctx context.Context, c *Client, name string, qtype uint16, ans Answer, err error) Lookup {
 	var l Lookup
 	l.TTL = ^uint32(0)
 	cur := dns.Fqdn(name)
-	for {
-		ans, err := c.Query(ctx, cur, qtype)
+	for first := true; ; first = false {
+		if !first {
+			ans, err = c.Query(ctx, cur, qtype)
+		}
 		if err != nil {
 			var qe *QueryError
 			if errors.As(err, &qe) {

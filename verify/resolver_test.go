@@ -239,6 +239,59 @@ func TestRetries(t *testing.T) {
 	}
 }
 
+// TestHostLookupRetries: a mail host's A and AAAA questions go out together
+// and are retried each on its own, side by side when both need it.
+func TestHostLookupRetries(t *testing.T) {
+	t.Parallel()
+	const zone = `$ORIGIN pair.net.
+$TTL 3600
+@ IN SOA ns hostmaster 1 3600 600 86400 300
+d IN MX 10 mx.pair.net.
+mx IN A 192.0.2.25
+mx IN AAAA 2001:db8::25
+`
+	const host = "mx.pair.net"
+	tests := []struct {
+		name           string
+		fault          func(*dnstest.Server)
+		status         verify.Status
+		addresses      int
+		aQ, aaaaQ      int // queries for each type
+		retriesCounted int
+	}{
+		{"no fault", func(*dnstest.Server) {}, verify.Deliverable, 2, 1, 1, 0},
+		{"A fails once", func(s *dnstest.Server) { s.FailFirst(host, 1, dns.TypeA) }, verify.Deliverable, 2, 2, 1, 1},
+		{"both fail once", func(s *dnstest.Server) {
+			s.FailFirst(host, 1, dns.TypeA)
+			s.FailFirst(host, 1, dns.TypeAAAA)
+		}, verify.Deliverable, 2, 2, 2, 2},
+		{"AAAA lost", func(s *dnstest.Server) { s.Drop(host, dns.TypeAAAA) }, verify.Deliverable, 1, 1, 3, 2},
+		{"both fail", func(s *dnstest.Server) { s.ServFail(host) }, verify.TempError, 0, 3, 3, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := dnstest.NewFromText(t, zone)
+			tt.fault(srv)
+			r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{Retries: 2, Timeout: 200 * time.Millisecond}}, srv)
+			res := r.Verify(context.Background(), "d.pair.net")
+			addresses := 0
+			for _, x := range res.MX {
+				addresses += len(x.Addresses)
+			}
+			if res.Status != tt.status || addresses != tt.addresses {
+				t.Errorf("%s with %d addresses (%s), want %s with %d", res.Status, addresses, res.Reason, tt.status, tt.addresses)
+			}
+			if a, aaaa := srv.Queries(host, dns.TypeA), srv.Queries(host, dns.TypeAAAA); a != tt.aQ || aaaa != tt.aaaaQ {
+				t.Errorf("%d A and %d AAAA queries, want %d and %d", a, aaaa, tt.aQ, tt.aaaaQ)
+			}
+			if st := r.Stats(); st.Retries != int64(tt.retriesCounted) {
+				t.Errorf("stats count %d retries, want %d", st.Retries, tt.retriesCounted)
+			}
+		})
+	}
+}
+
 // A retry goes to the next resolver: with one broken server of two, every
 // domain still resolves when one retry is allowed.
 func TestRetryRotatesResolvers(t *testing.T) {

@@ -40,11 +40,16 @@ type outgoing struct {
 
 func newSender(slots chan struct{}) *sender { return &sender{slots: slots} }
 
-// enqueue queues a packed query and sends what the free slots allow.
-func (q *sender) enqueue(o outgoing) {
+// enqueue queues a packed query and, with send, sends what the free slots
+// allow.
+func (q *sender) enqueue(o outgoing, send bool) {
 	q.mu.Lock()
 	q.queue = append(q.queue, o)
 	q.queued.Add(1)
+	if !send {
+		q.mu.Unlock()
+		return
+	}
 	if q.pumping {
 		q.again = true
 		q.mu.Unlock()

@@ -100,15 +100,22 @@ func (s *udpSocket) close() {
 	s.conn.Close()
 }
 
-// exchange sends a query, once the sender has a slot for it, and waits for
-// its answer. The socket's sweeper (expire) ends the wait at the deadline:
-// a timer per query cost more than the query's own system call.
-func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edns bool, timeout time.Duration) (*Reply, error) {
+// inFlight is a query begun on a socket, to be awaited.
+type inFlight struct {
+	s  *udpSocket
+	id uint16
+	cl *call
+}
+
+// begin registers a query and queues its packet. With send false the
+// packet waits for the next query queued with send true (or for a slot to
+// come free), so that queries begun together leave together.
+func (s *udpSocket) begin(name string, qtype uint16, edns bool, timeout time.Duration, send bool) (inFlight, error) {
 	cl := &call{name: name, qtype: qtype, timeout: timeout, answer: make(chan *Reply, 1)}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return nil, ErrClosed
+		return inFlight{}, ErrClosed
 	}
 	id := uint16(rand.Uint32())
 	for s.pending[id] != nil {
@@ -116,34 +123,44 @@ func (s *udpSocket) exchange(ctx context.Context, name string, qtype uint16, edn
 	}
 	s.pending[id] = cl
 	s.mu.Unlock()
+	q := inFlight{s: s, id: id, cl: cl}
 
-	forget := func() {
-		s.mu.Lock()
-		if s.pending[id] == cl {
-			s.settle(id, cl, nil, nil) // the waiter is leaving: it reads neither
-		}
-		s.mu.Unlock()
-	}
 	bp := s.bufs.Get().(*[]byte)
 	packed, err := packQuery((*bp)[:0], id, name, qtype, edns)
 	if err != nil {
 		s.bufs.Put(bp)
-		forget()
-		return nil, err
+		q.forget()
+		return inFlight{}, err
 	}
 	*bp = packed
-	s.snd.enqueue(outgoing{s: s, id: id, cl: cl, bp: bp})
+	s.snd.enqueue(outgoing{s: s, id: id, cl: cl, bp: bp}, send)
+	return q, nil
+}
 
+// await waits for the answer. The socket's sweeper (expire) ends the wait
+// at the deadline: a timer per query cost more than the query's own
+// system call.
+func (q inFlight) await(ctx context.Context) (*Reply, error) {
 	select {
-	case resp := <-cl.answer:
+	case resp := <-q.cl.answer:
 		if resp == nil {
-			return nil, cl.err
+			return nil, q.cl.err
 		}
 		return resp, nil
 	case <-ctx.Done():
-		forget()
+		q.forget()
 		return nil, ctx.Err()
 	}
+}
+
+// forget takes the query out of pending: its waiter is leaving, and reads
+// neither answer nor error.
+func (q inFlight) forget() {
+	q.s.mu.Lock()
+	if q.s.pending[q.id] == q.cl {
+		q.s.settle(q.id, q.cl, nil, nil)
+	}
+	q.s.mu.Unlock()
 }
 
 // read hands each answer to the query that waits for it. An answer whose ID
