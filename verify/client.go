@@ -29,7 +29,7 @@ var (
 // ClientConfig tunes the DNS client. Zero values take the defaults noted.
 type ClientConfig struct {
 	Servers []string      // host:port; at least one
-	Timeout time.Duration // one query's timeout; default 2s
+	Timeout time.Duration // one query's timeout, from its send; default 2s
 	Retries int           // retries after a timeout, SERVFAIL or REFUSED
 	// QPS caps queries per second over all servers; 0, or NoLimitQPS
 	// and above, means no limit.

@@ -106,7 +106,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.resolvConf, "resolv-conf", "/etc/resolv.conf", "`FILE` to read resolvers from when no --resolver is given")
 	fs.Float64Var(&o.qps, "qps", 500, "queries per `N` second, all resolvers together; 1e7 or more sets no limit")
 	fs.IntVar(&o.concurrency, "concurrency", 256, "queries in flight at most")
-	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "one query's timeout")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "one query's timeout, counted from when it is sent")
 	fs.IntVar(&o.retries, "retries", 2, "retries after a timeout, SERVFAIL or REFUSED")
 	fs.Float64Var(&o.maxTempErrors, "max-temp-errors", 0.05, "fraction `F` (0 to 1) of domains that may end temp_error before the run exits 2")
 	fs.StringVar(&o.summary, "summary", "", "write the run's summary as JSON to `FILE`")
