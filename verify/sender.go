@@ -21,9 +21,12 @@ import (
 type sender struct {
 	slots chan struct{} // the client's in-flight slots, shared with TCP
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// queue[head:] waits, oldest first. Under load a thousand queries
+	// wait and a round takes a few: taking from the front by moving the
+	// rest down copied the whole queue each round.
 	queue   []outgoing
-	spare   []outgoing
+	head    int
 	pumping bool // someone is running pump
 	again   bool // slots or queries came while pump sent
 	queued  atomic.Int64
@@ -92,8 +95,15 @@ func (q *sender) pump() {
 	q.mu.Lock()
 	for {
 		q.again = false
+		if q.head > 0 && q.head >= len(q.queue)/2 {
+			// Only the pump takes from the queue, and its last round is
+			// sent: the taken front can go.
+			n := copy(q.queue, q.queue[q.head:])
+			clear(q.queue[n:])
+			q.queue, q.head = q.queue[:n], 0
+		}
 		k := 0
-		for k < len(q.queue) && q.take() {
+		for q.head+k < len(q.queue) && q.take() {
 			k++
 		}
 		if k == 0 {
@@ -102,14 +112,15 @@ func (q *sender) pump() {
 			}
 			continue
 		}
-		out := q.queue[:k]
-		q.queue = append(q.spare[:0], q.queue[k:]...)
+		// Queries queued meanwhile are appended after out, and never
+		// touch it, even if the queue grows into a new array.
+		out := q.queue[q.head : q.head+k]
+		q.head += k
 		q.queued.Add(-int64(k))
 		q.mu.Unlock()
 		q.send(out)
 		clear(out)
 		q.mu.Lock()
-		q.spare = out[:0]
 	}
 	q.pumping = false
 	q.mu.Unlock()
