@@ -64,7 +64,7 @@ func TestQueryTimeout(t *testing.T) {
 // context ends while it waits is never sent and holds no slot.
 func TestQueuedQueries(t *testing.T) {
 	t.Parallel()
-	const delay = 60 * time.Millisecond
+	const delay, timeout = 100 * time.Millisecond, 250 * time.Millisecond
 	tests := []struct {
 		name string
 		// queries run at once; cancelled ones have their context ended
@@ -80,9 +80,10 @@ func TestQueuedQueries(t *testing.T) {
 			t.Parallel()
 			srv := dnstest.New(t, rulesZone)
 			srv.Delay(dnstest.AllNames, delay)
-			// Each query takes 60 ms of its 100 ms timeout; the last of
-			// four waits 180 ms for the slot before it is sent.
-			c, err := verify.NewClient(verify.ClientConfig{Servers: []string{srv.Addr()}, MaxInFlight: 1, Timeout: 100 * time.Millisecond})
+			// Each query takes 100 ms of its 250 ms timeout; the last of
+			// four waits 300 ms for the slot before it is sent, and would
+			// time out if the wait counted.
+			c, err := verify.NewClient(verify.ClientConfig{Servers: []string{srv.Addr()}, MaxInFlight: 1, Timeout: timeout})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,10 +105,13 @@ func TestQueuedQueries(t *testing.T) {
 					errs <- err
 				}()
 				if i == 0 {
-					time.Sleep(delay / 4) // the first holds the slot
+					// The first holds the slot once the server has it.
+					for deadline := time.Now().Add(5 * time.Second); srv.Total() == 0 && time.Now().Before(deadline); {
+						time.Sleep(time.Millisecond)
+					}
 				}
 			}
-			time.Sleep(delay / 4)
+			time.Sleep(delay / 5) // the others wait for the slot
 			cancel()
 			for range tt.queries {
 				if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
