@@ -11,7 +11,9 @@ import (
 // (SO_TIMESTAMPNS), so that the delay counts from then, as netem's does from
 // when a packet is queued, and not from when the proxy got round to reading
 // it: on a machine it shares with a busy client, that was 0.3 to 0.5 ms
-// later, added to every packet on top of the RTT.
+// later, added to every packet on top of the RTT. The kernel turns receive
+// stamping on a moment after the first socket asks for it; until then it
+// stamps a datagram when it is read, which is what the proxy did before.
 func stampArrivals(c *net.UDPConn) bool {
 	rc, err := c.SyscallConn()
 	if err != nil {

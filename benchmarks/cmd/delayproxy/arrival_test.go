@@ -29,6 +29,7 @@ func TestArrivalStamps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	waitForStamps(t, l, c)
 	const n, gap = 3, 20 * time.Millisecond
 	sent := make([]time.Time, n)
 	for i := range n {
@@ -137,4 +138,28 @@ func TestPushKeepsOrder(t *testing.T) {
 	if !second.at.Equal(first.at) {
 		t.Errorf("second due %v after t0, want with the first at %v", second.at.Sub(t0), first.at.Sub(t0))
 	}
+}
+
+// waitForStamps waits until datagrams reaching l are stamped on arrival.
+// The kernel turns receive stamping on some moments after the first socket
+// asks for it; until then it stamps a datagram when it is read, which is
+// what the proxy did without stamps.
+func waitForStamps(t *testing.T, l, c *net.UDPConn) {
+	t.Helper()
+	const wait = 5 * time.Millisecond
+	ms := readBuffers()[:1]
+	bc := newBatchConn(l)
+	l.SetReadDeadline(time.Now().Add(5 * time.Second))
+	defer l.SetReadDeadline(time.Time{})
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		c.Write([]byte{0})
+		time.Sleep(wait)
+		if _, err := bc.ReadBatch(ms, 0); err != nil {
+			t.Fatal(err)
+		}
+		if at := arrivedAt(&ms[0], time.Now()); time.Since(at) >= wait {
+			return
+		}
+	}
+	t.Fatal("datagrams are not stamped on arrival")
 }
