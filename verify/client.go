@@ -452,7 +452,10 @@ func (c *Client) finishAttempt(ctx context.Context, up *upstream, name string, q
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer c.release()
+	defer func() {
+		c.release()
+		c.snd.kick() // UDP queries may be waiting for this slot
+	}()
 	c.queries.Add(1)
 	c.tcpCount.Add(1)
 	m := newQuery(name, qtype, edns)

@@ -157,10 +157,14 @@ func (q inFlight) await(ctx context.Context) (*Reply, error) {
 // neither answer nor error.
 func (q inFlight) forget() {
 	q.s.mu.Lock()
+	freed := q.s.pending[q.id] == q.cl && q.cl.sent
 	if q.s.pending[q.id] == q.cl {
 		q.s.settle(q.id, q.cl, nil, nil)
 	}
 	q.s.mu.Unlock()
+	if freed {
+		q.s.snd.kick() // the slot is free now, not at the sweeper's next tick
+	}
 }
 
 // read hands each answer to the query that waits for it. An answer whose ID
