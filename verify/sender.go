@@ -49,17 +49,11 @@ func (q *sender) enqueue(o outgoing, send bool) {
 	q.mu.Lock()
 	q.queue = append(q.queue, o)
 	q.queued.Add(1)
-	if !send {
-		q.mu.Unlock()
-		return
-	}
-	if q.pumping {
-		q.again = true
-		q.mu.Unlock()
-		return
-	}
-	q.pumping = true
+	mine := send && q.claim()
 	q.mu.Unlock()
+	if !mine {
+		return
+	}
 	if len(q.slots) < cap(q.slots) {
 		// Yield once, so that the queries woken by the same batch of
 		// answers queue their packets and leave with this one: about ten
@@ -77,14 +71,22 @@ func (q *sender) kick() {
 		return
 	}
 	q.mu.Lock()
+	mine := q.claim()
+	q.mu.Unlock()
+	if mine {
+		q.pump()
+	}
+}
+
+// claim, under mu, makes the caller the one to run pump, and reports so;
+// if someone runs it already, it has them look once more instead.
+func (q *sender) claim() bool {
 	if q.pumping {
 		q.again = true
-		q.mu.Unlock()
-		return
+		return false
 	}
 	q.pumping = true
-	q.mu.Unlock()
-	q.pump()
+	return true
 }
 
 // pump sends queued queries, oldest first, while there are slots for them.
