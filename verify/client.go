@@ -168,7 +168,7 @@ func (c *Client) dial(server string) (*udpSocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolver %s: %w", server, err)
 	}
-	s := newUDPSocket(conn, raddr.IP.To4() == nil, c.snd)
+	s := newUDPSocket(conn, c.snd)
 	c.wg.Go(s.read)
 	return s, nil
 }

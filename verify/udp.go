@@ -11,9 +11,9 @@ import (
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 
 	"github.com/mxverify/mxverify/internal/intern"
+	"github.com/mxverify/mxverify/internal/mmsg"
 )
 
 // batch is how many datagrams one sendmmsg or recvmmsg moves. A system
@@ -26,20 +26,13 @@ const batch = 64
 // is retried, like a lost one).
 const udpBufSize = 4096
 
-// batchConn is ipv4.PacketConn or ipv6.PacketConn: both move
-// batches of socket.Message with recvmmsg and sendmmsg.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
-
 // udpSocket is one connected UDP socket with its table of pending queries.
 // Queries queue their packets with the client's sender, which sends them in
 // batches as in-flight slots come free; one goroutine reads batches of
 // answers and hands each to the query waiting for it.
 type udpSocket struct {
 	conn *net.UDPConn
-	bc   batchConn
+	bc   mmsg.Conn
 	// bufs recycles packed queries.
 	bufs sync.Pool
 	snd  *sender
@@ -68,7 +61,7 @@ type call struct {
 	err    error
 }
 
-func newUDPSocket(conn *net.UDPConn, v6 bool, snd *sender) *udpSocket {
+func newUDPSocket(conn *net.UDPConn, snd *sender) *udpSocket {
 	_ = conn.SetReadBuffer(4 << 20)
 	_ = conn.SetWriteBuffer(1 << 20)
 	s := &udpSocket{
@@ -79,18 +72,8 @@ func newUDPSocket(conn *net.UDPConn, v6 bool, snd *sender) *udpSocket {
 		epoch:   time.Now(),
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
-	s.bc = newBatchConn(conn, v6)
+	s.bc = mmsg.New(conn)
 	return s
-}
-
-// portableBatchConn batches with x/net, which makes the system calls as
-// blocking ones (and falls back to one datagram a call where there is no
-// sendmmsg).
-func portableBatchConn(conn *net.UDPConn, v6 bool) batchConn {
-	if v6 {
-		return ipv6.NewPacketConn(conn)
-	}
-	return ipv4.NewPacketConn(conn)
 }
 
 func (s *udpSocket) close() {

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
+
+	"github.com/mxverify/mxverify/internal/mmsg"
 )
 
 type config struct {
@@ -39,24 +40,6 @@ const (
 	readBatch   = 32
 	maxDatagram = 1 << 16
 )
-
-// batchConn reads and writes many datagrams per system call (recvmmsg and
-// sendmmsg on Linux, one at a time elsewhere). *ipv4.PacketConn and
-// *ipv6.PacketConn both satisfy it: ipv4.Message and ipv6.Message are the
-// same type.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
-
-// portableBatchConn batches with x/net, as blocking system calls (one
-// datagram a call where there is no sendmmsg).
-func portableBatchConn(c *net.UDPConn) batchConn {
-	if c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Is4() {
-		return ipv4.NewPacketConn(c)
-	}
-	return ipv6.NewPacketConn(c)
-}
 
 // packet is one datagram of a batch.
 type packet struct {
@@ -137,7 +120,7 @@ type proxy struct {
 	half  time.Duration
 	epoch time.Time // slot.sent counts from it
 	udp   *net.UDPConn
-	udpB  batchConn // udp, read and written in batches
+	udpB  mmsg.Conn // udp, read and written in batches
 	tcp   *net.TCPListener
 	ups   []*upstream
 	upQ   queue  // client -> server, one producer (the client reader)
@@ -154,7 +137,7 @@ type proxy struct {
 // its own ID until the reply comes back.
 type upstream struct {
 	conn  *net.UDPConn
-	connB batchConn // conn, read and written in batches
+	connB mmsg.Conn // conn, read and written in batches
 	out   writer    // queries being sent, used by upQ's deliverer only
 	mu    sync.Mutex
 	next  uint16
@@ -198,7 +181,7 @@ func newProxy(cfg config) (*proxy, error) {
 	p.udp.SetReadBuffer(8 << 20)
 	p.udp.SetWriteBuffer(8 << 20)
 	stampArrivals(p.udp)
-	p.udpB = newBatchConn(p.udp)
+	p.udpB = mmsg.New(p.udp)
 	for range cfg.sockets {
 		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(cfg.upstream))
 		if err != nil {
@@ -208,7 +191,7 @@ func newProxy(cfg config) (*proxy, error) {
 		c.SetReadBuffer(8 << 20)
 		c.SetWriteBuffer(8 << 20)
 		stampArrivals(c)
-		p.ups = append(p.ups, &upstream{conn: c, connB: newBatchConn(c)})
+		p.ups = append(p.ups, &upstream{conn: c, connB: mmsg.New(c)})
 	}
 	p.wg.Add(4 + len(p.ups))
 	go p.readClients()
@@ -426,7 +409,7 @@ func (w *writer) addTo(b []byte, ip *[16]byte, port uint16) {
 // message the kernel refuses (say ECONNREFUSED while the server is down) is
 // skipped and not counted, as a failed write of a single packet was; the
 // messages after it are still sent.
-func (w *writer) flush(c batchConn) int {
+func (w *writer) flush(c mmsg.Conn) int {
 	ms := w.ms[:w.n]
 	w.n = 0
 	sent := 0

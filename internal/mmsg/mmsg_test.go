@@ -1,4 +1,4 @@
-package verify
+package mmsg
 
 import (
 	"bytes"
@@ -9,10 +9,10 @@ import (
 	"golang.org/x/net/ipv4"
 )
 
-// TestBatchConn moves batches between two connected sockets through
-// newBatchConn: every datagram must arrive whole and in order, with its own
+// TestConnected moves batches between two connected sockets through
+// New: every datagram must arrive whole and in order, with its own
 // length, including a read that has to wait for its datagrams.
-func TestBatchConn(t *testing.T) {
+func TestConnected(t *testing.T) {
 	t.Parallel()
 	for _, network := range []string{"127.0.0.1", "::1"} {
 		t.Run(network, func(t *testing.T) {
@@ -33,15 +33,14 @@ func TestBatchConn(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			v6 := network == "::1"
-			wa, rb := newBatchConn(a, v6), newBatchConn(b, v6)
+			wa, rb := New(a), New(b)
 
 			const n = 5
 			got := make(chan [][]byte, 1)
 			go func() {
-				ms := make([]ipv4.Message, batch)
+				ms := make([]ipv4.Message, 64)
 				for i := range ms {
-					ms[i].Buffers = [][]byte{make([]byte, udpBufSize)}
+					ms[i].Buffers = [][]byte{make([]byte, 4096)}
 				}
 				var out [][]byte
 				for len(out) < n {
