@@ -33,11 +33,9 @@ type sender struct {
 	socks   []*udpSocket // pump's, the sockets of one round
 }
 
-// outgoing is a packed query waiting for a slot.
+// outgoing is a begun query's packet, waiting for a slot.
 type outgoing struct {
-	s  *udpSocket
-	id uint16
-	cl *call
+	inFlight
 	bp *[]byte
 }
 

@@ -116,7 +116,7 @@ func (s *udpSocket) begin(name string, qtype uint16, edns bool, timeout time.Dur
 		return inFlight{}, err
 	}
 	*bp = packed
-	s.snd.enqueue(outgoing{s: s, id: id, cl: cl, bp: bp}, send)
+	s.snd.enqueue(outgoing{q, bp}, send)
 	return q, nil
 }
 
@@ -140,8 +140,9 @@ func (q inFlight) await(ctx context.Context) (*Reply, error) {
 // neither answer nor error.
 func (q inFlight) forget() {
 	q.s.mu.Lock()
-	freed := q.s.pending[q.id] == q.cl && q.cl.sent
-	if q.s.pending[q.id] == q.cl {
+	waiting := q.s.pending[q.id] == q.cl
+	freed := waiting && q.cl.sent
+	if waiting {
 		q.s.settle(q.id, q.cl, nil, nil)
 	}
 	q.s.mu.Unlock()
