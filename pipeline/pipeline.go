@@ -39,9 +39,12 @@ type Verifier interface {
 	Verify(ctx context.Context, domain string) verify.Result
 }
 
-// ResultWriter takes per-domain results.
+// ResultWriter takes per-domain results. Close is called after the last
+// one, while the join may still be writing rows: an output can finish its
+// file then (cmd syncs it to disk), in time the run spends anyway.
 type ResultWriter interface {
 	WriteResult(verify.Result) error
+	Close() error
 }
 
 // Cache keeps results across runs. Lookup returns the last stored result,
@@ -207,7 +210,15 @@ func resolveAll(ctx context.Context, cfg Config, t *table, sum *Summary, header 
 		return err
 	})
 	g.Go(func() error {
-		return collect(ctx, cfg, t, sum, results)
+		if err := collect(ctx, cfg, t, sum, results); err != nil {
+			return err
+		}
+		if ctx.Err() == nil && cfg.Domains != nil {
+			if err := cfg.Domains.Close(); err != nil {
+				return fmt.Errorf("write domain results: %w", err)
+			}
+		}
+		return nil
 	})
 	return g.Wait()
 }

@@ -57,9 +57,22 @@ type memWriter struct {
 func (w *memWriter) Write(r rowio.Row) error { w.rows = append(w.rows, r); return nil }
 func (w *memWriter) Close() error            { return nil }
 
-type memResults struct{ res []verify.Result }
+// memResults collects per-domain results, and fails a result written
+// after Close, which must come after the last one.
+type memResults struct {
+	res    []verify.Result
+	closed int
+}
 
-func (m *memResults) WriteResult(r verify.Result) error { m.res = append(m.res, r); return nil }
+func (m *memResults) WriteResult(r verify.Result) error {
+	if m.closed > 0 {
+		return fmt.Errorf("result for %s after Close", r.Domain)
+	}
+	m.res = append(m.res, r)
+	return nil
+}
+
+func (m *memResults) Close() error { m.closed++; return nil }
 
 // bigZone has n domains: even ones deliverable on a shared host, odd ones
 // without MX or address.
@@ -133,6 +146,9 @@ func TestRunManyDomains(t *testing.T) {
 		if r.Domain != fmt.Sprintf("d%d.big.net", i) {
 			t.Fatalf("domain result %d is %s: not in first-seen order", i, r.Domain)
 		}
+	}
+	if len(doms.res) != n || doms.closed != 1 {
+		t.Errorf("%d domain results, closed %d times; want %d, once", len(doms.res), doms.closed, n)
 	}
 	if sum.Rows != 2*n || sum.Domains != n || sum.DomainsByStatus[verify.Deliverable] != n/2 {
 		t.Errorf("summary %+v", sum)

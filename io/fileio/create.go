@@ -29,6 +29,9 @@ type File struct {
 	gz   *gzip.Writer // nil unless the path ends in .gz
 	w    io.Writer    // gz if set, else bw
 	done bool         // after Commit or Abort
+
+	finished  bool  // after Finish: no more writes
+	finishErr error // what Finish returned
 }
 
 // Create starts an output at path, or on standard output for "-". Names
@@ -92,34 +95,36 @@ func (f *File) Name() string { return f.path }
 
 // Write writes to the temporary file (through gzip for .gz).
 func (f *File) Write(p []byte) (int, error) {
-	if f.done {
+	if f.done || f.finished {
 		return 0, fmt.Errorf("output %s: write: %w", f.path, os.ErrClosed)
 	}
 	return f.w.Write(p)
 }
 
-// Commit makes the output visible at its path. The data is flushed and
-// synced before the rename, and the directory after it, so that a crash
-// cannot leave an empty or partial file under the final name. If Commit
-// fails before the rename, the temporary file is removed and the target is
-// untouched. Committing twice, or after Abort, is an error.
-func (f *File) Commit() (err error) {
+// Finish ends the writing: gzip's trailer is written, the buffers are
+// flushed and the data is synced to disk, but the output stays hidden
+// until Commit, which must still follow. A run can finish one output while
+// it still writes another, so that the sync, the slow part of a commit,
+// overlaps the work instead of adding to its end. Finishing twice returns
+// the first result.
+func (f *File) Finish() error {
 	if f.done {
-		return fmt.Errorf("output %s: commit: %w", f.path, os.ErrClosed)
+		return fmt.Errorf("output %s: finish: %w", f.path, os.ErrClosed)
 	}
-	f.done = true
+	if !f.finished {
+		f.finished = true
+		f.finishErr = f.finish()
+	}
+	return f.finishErr
+}
+
+func (f *File) finish() error {
 	if f.tmp == nil {
 		if err := f.bw.Flush(); err != nil {
 			return fmt.Errorf("output: write standard output: %w", err)
 		}
 		return nil
 	}
-	defer func() {
-		if err != nil {
-			f.tmp.Close()
-			os.Remove(f.tmp.Name())
-		}
-	}()
 	if f.gz != nil {
 		if err := f.gz.Close(); err != nil {
 			return fmt.Errorf("output %s: %w", f.path, err)
@@ -130,6 +135,33 @@ func (f *File) Commit() (err error) {
 	}
 	if err := f.tmp.Sync(); err != nil {
 		return fmt.Errorf("output %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Commit makes the output visible at its path. The data is flushed and
+// synced before the rename, and the directory after it, so that a crash
+// cannot leave an empty or partial file under the final name. If Commit
+// fails before the rename, the temporary file is removed and the target is
+// untouched. Committing twice, or after Abort, is an error. Commit
+// finishes the output first, unless Finish did.
+func (f *File) Commit() (err error) {
+	if f.done {
+		return fmt.Errorf("output %s: commit: %w", f.path, os.ErrClosed)
+	}
+	ferr := f.Finish()
+	f.done = true
+	if f.tmp == nil {
+		return ferr
+	}
+	defer func() {
+		if err != nil {
+			f.tmp.Close()
+			os.Remove(f.tmp.Name())
+		}
+	}()
+	if ferr != nil {
+		return ferr
 	}
 	if err := f.tmp.Close(); err != nil {
 		return fmt.Errorf("output %s: %w", f.path, err)

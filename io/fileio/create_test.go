@@ -2,7 +2,9 @@ package fileio_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -303,5 +305,79 @@ func TestStdout(t *testing.T) {
 	}
 	if out.Len() != 0 {
 		t.Errorf("Abort flushed %q to stdout", out.String())
+	}
+}
+
+// TestFinish checks that a finished output is complete on disk but still
+// hidden, takes no more writes, and is published or discarded as any other.
+func TestFinish(t *testing.T) {
+	content := strings.Repeat("someone@example.com,Some One\n", 5000)
+	for _, tc := range []struct {
+		name   string
+		commit bool // else Abort after Finish
+	}{
+		{"out.csv", true},
+		{"out.csv.gz", true},
+		{"out.csv", false},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, tc.name)
+		f, err := fileio.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, f, content)
+		if err := f.Finish(); err != nil {
+			t.Fatalf("%s: Finish: %v", tc.name, err)
+		}
+		names := entries(t, dir)
+		if len(names) != 1 || !strings.HasPrefix(names[0], "."+tc.name+".tmp-") {
+			t.Fatalf("%s: after Finish the directory holds %q, want only the hidden file", tc.name, names)
+		}
+		// All of it is in the hidden file already, gzip trailer included.
+		raw, err := os.ReadFile(filepath.Join(dir, names[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(tc.name, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if raw, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: hidden file after Finish: %v", tc.name, err)
+			}
+		}
+		if string(raw) != content {
+			t.Errorf("%s: hidden file holds %d bytes, want %d", tc.name, len(raw), len(content))
+		}
+		if _, err := f.Write([]byte("late")); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s: Write after Finish: %v, want os.ErrClosed", tc.name, err)
+		}
+		if err := f.Finish(); err != nil {
+			t.Errorf("%s: second Finish: %v", tc.name, err)
+		}
+		if !tc.commit {
+			if err := f.Abort(); err != nil {
+				t.Fatal(err)
+			}
+			if got := entries(t, dir); len(got) != 0 {
+				t.Errorf("%s: Abort after Finish left %q", tc.name, got)
+			}
+			continue
+		}
+		if err := f.Commit(); err != nil {
+			t.Fatalf("%s: Commit after Finish: %v", tc.name, err)
+		}
+		in, err := fileio.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, in); got != content {
+			t.Errorf("%s: read back %d bytes, want %d", tc.name, len(got), len(content))
+		}
+		if err := f.Finish(); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s: Finish after Commit: %v, want os.ErrClosed", tc.name, err)
+		}
 	}
 }

@@ -219,10 +219,12 @@ func (r *closingCSV) Close() error {
 // Output is a per-address or per-domain output that appears at its path only
 // on Commit.
 type Output struct {
-	file   *fileio.File
-	rows   rowio.Writer
-	res    resultWriter
-	closed bool
+	file *fileio.File
+	rows rowio.Writer
+	res  resultWriter
+
+	closed   bool
+	closeErr error
 }
 
 type resultWriter interface {
@@ -322,23 +324,35 @@ func (o *Output) Encoding() string {
 // WriteResult writes one record of a per-domain output.
 func (o *Output) WriteResult(r verify.Result) error { return o.res.WriteResult(r) }
 
-// Close flushes the format's buffers; the file stays hidden until Commit.
+// Close ends the output: the format's buffers are flushed and the file is
+// synced to disk (fileio.File.Finish), but it stays hidden until Commit.
+// Closing again returns the first result.
 func (o *Output) Close() error {
-	if o.closed {
-		return nil
+	if !o.closed {
+		o.closed = true
+		o.closeErr = o.close()
 	}
-	o.closed = true
-	if o.rows != nil {
-		return o.rows.Close()
-	}
-	return o.res.Close()
+	return o.closeErr
 }
 
-// Commit flushes and moves the output into place.
+func (o *Output) close() error {
+	var err error
+	if o.rows != nil {
+		err = o.rows.Close()
+	} else {
+		err = o.res.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.file.Name(), err)
+	}
+	return o.file.Finish()
+}
+
+// Commit ends the output, unless Close did, and moves it into place.
 func (o *Output) Commit() error {
 	if err := o.Close(); err != nil {
 		o.file.Abort()
-		return fmt.Errorf("%s: %w", o.file.Name(), err)
+		return err
 	}
 	return o.file.Commit()
 }
