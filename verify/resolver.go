@@ -104,9 +104,12 @@ func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) []Host {
 		return hosts
 	}
 	// Most exchanges are providers' shared hosts, known already: only the
-	// others are looked up, in a goroutine each when there are several.
-	// A goroutine per exchange, known or not, grew a stack for nothing
-	// for most of them.
+	// others are looked up, side by side when there are several. A
+	// goroutine per exchange, known or not, grew a stack for nothing for
+	// most of them; and the last unknown one is looked up here, on this
+	// goroutine's grown stack, since a new goroutine's stack is copied
+	// twice on the way to a query: 4% of a latency run's CPU when every
+	// unknown exchange had its own.
 	now := r.hosts.now()
 	missing := make([]int, 0, len(names))
 	for i, name := range names {
@@ -116,15 +119,16 @@ func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) []Host {
 			missing = append(missing, i)
 		}
 	}
-	if len(missing) == 1 {
-		i := missing[0]
-		hosts[i] = r.hosts.get(ctx, r.client, names[i])
+	if len(missing) == 0 {
 		return hosts
 	}
 	var wg sync.WaitGroup
-	for _, i := range missing {
+	last := len(missing) - 1
+	for _, i := range missing[:last] {
 		wg.Go(func() { hosts[i] = r.hosts.get(ctx, r.client, names[i]) })
 	}
+	i := missing[last]
+	hosts[i] = r.hosts.get(ctx, r.client, names[i])
 	wg.Wait()
 	return hosts
 }
