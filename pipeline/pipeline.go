@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	if cfg.Changed != nil {
 		for _, c := range t.changed {
-			if err := cfg.Changed(c.old, c.cur, int64(t.rowCount[c.index])); err != nil {
+			if err := cfg.Changed(c.old, c.cur, int64(t.rowCount(c.index))); err != nil {
 				return sum, fmt.Errorf("write changes: %w", err)
 			}
 		}

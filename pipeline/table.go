@@ -15,17 +15,16 @@ import (
 // more: memory grows with domains, never with rows, and a list of ten
 // million rows over a million domains must fit in a few hundred MB.
 //
-// The reader owns index and rowCount. It appends to domains under mu,
+// The reader owns index. It appends to domains under mu,
 // since the join, which runs behind it, reads them. The collector appends
 // verdicts to entries in first-seen order (it reorders results); the join
 // waits on cond for the one it needs.
 type table struct {
-	index    map[string]int32
-	domains  []string // by index
-	rowCount []int32  // rows per domain, for the changes report
-	rows     *spool   // each row's domain index, for the join
-	columns  []string
-	column   int
+	index   *domainIndex
+	domains []string // by index
+	rows    *spool   // each row's domain index, for the join
+	columns []string
+	column  int
 
 	mu       sync.Mutex
 	cond     sync.Cond
@@ -56,28 +55,32 @@ type change struct {
 }
 
 func newTable() *table {
-	t := &table{index: make(map[string]int32), reasons: intern.New(1 << 16)}
+	t := &table{index: newDomainIndex(), reasons: intern.New(1 << 16)}
 	t.cond.L = &t.mu
 	return t
 }
 
-func (t *table) len() int { return len(t.index) }
+func (t *table) len() int { return t.index.len() }
 
 // add registers a row's domain, new ones in first-seen order.
 func (t *table) add(domain string) (int, bool) {
-	if i, ok := t.index[domain]; ok {
-		t.rowCount[i]++
-		return int(i), false
+	i, isNew := t.index.add(domain)
+	if isNew {
+		// A copy: the parsed domain may point into the whole CSV record.
+		domain = strings.Clone(domain)
+		t.mu.Lock()
+		t.domains = append(t.domains, domain)
+		t.mu.Unlock()
 	}
-	i := len(t.index)
-	// A copy: the parsed domain may point into the whole CSV record.
-	domain = strings.Clone(domain)
-	t.index[domain] = int32(i)
+	return i, isNew
+}
+
+// rowCount is how many rows named domain i, for the changes report.
+func (t *table) rowCount(i int) int {
 	t.mu.Lock()
-	t.domains = append(t.domains, domain)
+	d := t.domains[i]
 	t.mu.Unlock()
-	t.rowCount = append(t.rowCount, 1)
-	return i, true
+	return t.index.rows(d)
 }
 
 // append records the verdict of the next domain in first-seen order.
