@@ -398,22 +398,19 @@ func domainInvalid(domain string) bool {
 // collect stores verdicts for the join and writes per-domain results in
 // first-seen order; results arrive in completion order.
 func collect(ctx context.Context, cfg Config, t *table, sum *Summary, results <-chan done) error {
-	pending := make(map[int]done)
-	next := 0
+	var pending reorder
 	for d := range results {
 		if d.fresh && cfg.Cache != nil {
 			// As it arrives, not in list order: a run killed now must
 			// not ask again for what it already knows.
 			cfg.Cache.Put(d.res)
 		}
-		pending[d.index] = d
+		pending.put(d)
 		for {
-			cur, ok := pending[next]
+			cur, ok := pending.pop()
 			if !ok {
 				break
 			}
-			delete(pending, next)
-			next++
 			if err := record(cfg, t, sum, cur); err != nil {
 				return err
 			}
