@@ -1,6 +1,9 @@
 package pipeline
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"strings"
+)
 
 // domainIndex numbers distinct domains in first-seen order and counts their
 // rows. Every row of a list looks its domain up here, and a list's long
@@ -43,19 +46,26 @@ func (x *domainIndex) add(domain string) (int, bool) {
 	if len(domain) > inlineLen {
 		return x.addLong(domain)
 	}
+	s, tag := x.slot(domain)
+	if s.tag != 0 {
+		s.rows++
+		return int(s.index), false
+	}
+	*s = indexSlot{tag: tag, index: int32(x.n), rows: 1, n: uint8(len(domain))}
+	copy(s.key[:], domain)
+	return x.added(), true
+}
+
+// slot returns domain's slot, or the free slot where it goes, and the tag
+// that marks the slot as domain's.
+func (x *domainIndex) slot(domain string) (*indexSlot, uint32) {
 	h := maphash.String(x.seed, domain)
 	tag := uint32(h>>32) | 1
 	mask := len(x.slots) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := &x.slots[i]
-		if s.tag == 0 {
-			*s = indexSlot{tag: tag, index: int32(x.n), rows: 1, n: uint8(len(domain))}
-			copy(s.key[:], domain)
-			return x.added(), true
-		}
-		if s.tag == tag && int(s.n) == len(domain) && string(s.key[:s.n]) == domain {
-			s.rows++
-			return int(s.index), false
+		if s.tag == 0 || s.tag == tag && int(s.n) == len(domain) && string(s.key[:s.n]) == domain {
+			return s, tag
 		}
 	}
 }
@@ -68,7 +78,9 @@ func (x *domainIndex) addLong(domain string) (int, bool) {
 	if x.long == nil {
 		x.long = make(map[string]*longEntry)
 	}
-	x.long[domain] = &longEntry{index: int32(x.n), rows: 1}
+	// A copy: the parsed domain may point into the whole CSV record, which
+	// the key would keep for the rest of the run.
+	x.long[strings.Clone(domain)] = &longEntry{index: int32(x.n), rows: 1}
 	x.n++
 	return x.n - 1, true
 }
@@ -103,14 +115,6 @@ func (x *domainIndex) rows(domain string) int {
 		}
 		return 0
 	}
-	h := maphash.String(x.seed, domain)
-	tag := uint32(h>>32) | 1
-	mask := len(x.slots) - 1
-	for i := int(h) & mask; x.slots[i].tag != 0; i = (i + 1) & mask {
-		s := &x.slots[i]
-		if s.tag == tag && int(s.n) == len(domain) && string(s.key[:s.n]) == domain {
-			return int(s.rows)
-		}
-	}
-	return 0
+	s, _ := x.slot(domain)
+	return int(s.rows) // 0 in a free slot
 }
