@@ -9,7 +9,11 @@
 // Half of -rtt is added on each leg: client to server and server to client.
 // On Linux it counts from when the kernel received the packet, as netem's
 // delay counts from when a packet is queued, so that the time the proxy
-// itself takes to get to a packet is not added on top.
+// itself takes to get to a packet is not added on top. On a busy machine
+// its wake-ups to send are late, so it aims them early by what they were
+// late lately, and each leg takes half the RTT on average, a single packet
+// a little more or less; -never-early sends none before its time instead,
+// and so each a little after it.
 // UDP packets are dropped with probability -loss, independently on each leg,
 // from a generator seeded by -seed. TCP streams are delayed the same way but
 // never dropped: a byte stream has no packets to lose.
@@ -19,8 +23,9 @@
 // so it copes with clients that open one socket per query. It prints
 // "delayproxy listening on ADDR" once both UDP and TCP listen, and counters on
 // SIGINT or SIGTERM, with the mean times that make up a UDP round trip beyond
-// -rtt: how late the proxy sent packets on each leg, and how long the server
-// took to reply. Only loopback addresses are accepted.
+// -rtt: how late the proxy sent packets on each leg (negative if early), and
+// how long the server took to reply; and how early each leg ended up aiming.
+// Only loopback addresses are accepted.
 package main
 
 import (
@@ -55,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the loss generator")
 	fs.IntVar(&cfg.sockets, "sockets", 8, "upstream UDP sockets (each routes up to 65536 queries in flight)")
 	fs.IntVar(&cfg.queue, "queue", 1<<14, "packets waiting per delay queue; more are dropped and counted as overflow")
+	fs.BoolVar(&cfg.neverEarly, "never-early", false, "send no packet before its time, and so each a little after it, as the proxy's wake-ups are late (by default it wakes early by what they were late lately, so that each leg takes half the RTT on average)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file (for tuning the proxy)")
 	if err := fs.Parse(args); err != nil {
 		return 1

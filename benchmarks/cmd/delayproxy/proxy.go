@@ -23,6 +23,7 @@ type config struct {
 	seed             uint64
 	sockets          int
 	queue            int
+	neverEarly       bool // no lead: packets leave at their time or later
 }
 
 // The UDP path moves datagrams in batches, because on a small machine
@@ -100,9 +101,10 @@ type queue struct {
 	c       chan *batch
 	last    time.Time    // the latest time pushed, under mu
 	pending atomic.Int64 // packets pushed and not yet sent
-	// late sums how long after its time each packet was sent, over sent
-	// packets: what the proxy added to the RTT it was asked for.
-	late, sent atomic.Int64
+	// late sums how long after its time each packet was sent, negative if
+	// before, over sent packets: what the proxy added to the RTT it was
+	// asked for. lead is the deliverer's latest lead (see deliver).
+	late, sent, lead atomic.Int64
 }
 
 // stats are the proxy's counters, all packets unless named otherwise.
@@ -225,15 +227,17 @@ func (p *proxy) Close() {
 }
 
 // Stats formats the counters, and the mean times that make up a UDP round
-// trip beyond -rtt: how late the proxy sent packets on each leg, and how
-// long the server took to reply.
+// trip beyond -rtt: how late the proxy sent packets on each leg (negative
+// if early), and how long the server took to reply; and the leads the
+// deliverers ended with.
 func (p *proxy) Stats() string {
 	s := &p.stats
-	return fmt.Sprintf("udp queries=%d forwarded=%d replies=%d delivered=%d lost_up=%d lost_down=%d overflow=%d unmatched=%d short=%d; tcp connections=%d; mean us late_up=%.0f late_down=%.0f server=%.0f",
+	return fmt.Sprintf("udp queries=%d forwarded=%d replies=%d delivered=%d lost_up=%d lost_down=%d overflow=%d unmatched=%d short=%d; tcp connections=%d; mean us late_up=%.0f late_down=%.0f server=%.0f; lead us up=%.0f down=%.0f",
 		s.queries.Load(), s.forwarded.Load(), s.replies.Load(), s.delivered.Load(),
 		s.lostUp.Load(), s.lostDown.Load(), s.overflow.Load(), s.unmatched.Load(), s.short.Load(), s.tcpConns.Load(),
 		meanMicros(p.upQ.late.Load(), p.upQ.sent.Load()), meanMicros(p.downQ.late.Load(), p.downQ.sent.Load()),
-		meanMicros(s.server.Load(), s.timed.Load()))
+		meanMicros(s.server.Load(), s.timed.Load()),
+		float64(p.upQ.lead.Load())/1e3, float64(p.downQ.lead.Load())/1e3)
 }
 
 func meanMicros(sum, n int64) float64 {
@@ -275,18 +279,49 @@ func (p *proxy) push(q *queue, b *batch) {
 // batches that are due a few microseconds apart.
 const slack = 50 * time.Microsecond
 
+// A deliverer wakes up late: a timerfd fires on time, but on a machine
+// whose cores the proxy shares with a busy client and server the thread
+// then waits its turn for a core, 0.25-0.35 ms on average on the 2-core
+// benchmark machine (perf sched), and each leg of a round trip took that
+// much longer than asked. netem, which this proxy stands in for, runs in
+// the kernel's softirq and is on time whatever the load; and a real
+// network does not slow down when the client is busy, while this lateness
+// grew with the client's share of the cores. So each deliverer aims early,
+// by a lead that follows how late its packets have been, early or late
+// (see leadGain), which holds the mean delay of a leg at half the RTT. Single packets
+// then leave a little early or late, as under netem's jitter; the counters
+// report the mean, signed.
+
+// leadGain sets how fast the lead follows: each packet sent moves it by
+// 1/leadGain of that packet's lateness. Weighing by packet makes the mean
+// lateness per packet, not per send, the one held at zero; and a send of
+// up to a few dozen packets moves the lead by less than their lateness, so
+// the lead settles instead of swinging.
+const leadGain = 64
+
+// maxLead bounds the lead, so that a stall (a busy host, a paused VM)
+// cannot teach a deliverer to send packets far ahead of their time.
+func (p *proxy) maxLead() time.Duration {
+	if p.cfg.neverEarly {
+		return 0
+	}
+	return p.half / 10
+}
+
 // deliver sends the packets of q when their time comes. The delay is the
 // same for every packet of a queue and batches are stamped and queued under
 // the queue's lock, so the queue is ordered by time and a FIFO is all the
 // timer structure needed: one goroutine and one sleeper per queue, whatever
 // the packet rate. Each wake-up hands send every batch due within slack,
-// then sleeps until the next batch's time.
+// then sleeps until the next batch's time, less the lead.
 func (p *proxy) deliver(q *queue, send func([]*batch)) {
 	defer p.wg.Done()
 	s := newSleeper()
 	defer s.close()
 	var due []*batch
 	var next *batch // taken from q but not yet due
+	var lead time.Duration
+	maxLead := p.maxLead()
 	for {
 		if next == nil {
 			select {
@@ -295,11 +330,11 @@ func (p *proxy) deliver(q *queue, send func([]*batch)) {
 				return
 			}
 		}
-		if d := time.Until(next.at); d > slack {
+		if d := time.Until(next.at) - lead; d > slack {
 			// A sleeper may return before the time (see maxSleep). Then
 			// it sleeps again, however little is left: slack is there to
 			// spare a wake-up, and this one is spent already.
-			for ; d > 0; d = time.Until(next.at) {
+			for ; d > 0; d = time.Until(next.at) - lead {
 				if !s.sleep(d, p.done) {
 					return
 				}
@@ -307,7 +342,7 @@ func (p *proxy) deliver(q *queue, send func([]*batch)) {
 		}
 		// next is due; so are the batches behind it up to horizon. Being
 		// ordered, the first one beyond it ends the search.
-		horizon := time.Now().Add(slack)
+		horizon := time.Now().Add(lead + slack)
 		due = append(due[:0], next)
 		next = nil
 	gather:
@@ -323,18 +358,23 @@ func (p *proxy) deliver(q *queue, send func([]*batch)) {
 				break gather
 			}
 		}
+		start := time.Now()
 		send(due)
-		now := time.Now()
+		// The packets left one after another during the call: the middle
+		// of it is when they left, on average.
+		sent := start.Add(time.Since(start) / 2)
 		var n, late int64
 		for i, b := range due {
 			n += int64(len(b.pks))
-			late += int64(now.Sub(b.at)) * int64(len(b.pks))
+			late += int64(sent.Sub(b.at)) * int64(len(b.pks))
 			putBatch(b)
 			due[i] = nil
 		}
 		q.pending.Add(-n)
 		q.late.Add(late)
 		q.sent.Add(n)
+		lead = min(max(lead+time.Duration(late/leadGain), 0), maxLead)
+		q.lead.Store(int64(lead))
 	}
 }
 
