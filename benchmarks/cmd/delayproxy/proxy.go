@@ -300,12 +300,14 @@ const slack = 50 * time.Microsecond
 const leadGain = 64
 
 // maxLead bounds the lead, so that a stall (a busy host, a paused VM)
-// cannot teach a deliverer to send packets far ahead of their time.
+// cannot teach a deliverer to send packets far ahead of their time: a
+// tenth of the delay, and no more than 2 ms whatever the RTT, as a wait
+// for a core is not longer for a longer delay.
 func (p *proxy) maxLead() time.Duration {
 	if p.cfg.neverEarly {
 		return 0
 	}
-	return p.half / 10
+	return min(p.half/10, 2*time.Millisecond)
 }
 
 // deliver sends the packets of q when their time comes. The delay is the
