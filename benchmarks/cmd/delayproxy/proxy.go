@@ -288,9 +288,9 @@ const slack = 50 * time.Microsecond
 // network does not slow down when the client is busy, while this lateness
 // grew with the client's share of the cores. So each deliverer aims early,
 // by a lead that follows how late its packets have been, early or late
-// (see leadGain), which holds the mean delay of a leg at half the RTT. Single packets
-// then leave a little early or late, as under netem's jitter; the counters
-// report the mean, signed.
+// (see leadGain), which holds the mean delay of a leg at half the RTT.
+// Single packets then leave a little early or late, as under netem's
+// jitter; the counters report the mean, signed.
 
 // leadGain sets how fast the lead follows: each packet sent moves it by
 // 1/leadGain of that packet's lateness. Weighing by packet makes the mean
