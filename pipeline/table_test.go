@@ -13,20 +13,31 @@ import (
 	"github.com/mxverify/mxverify/verify"
 )
 
+// benchDraws draws the domain of each of rows rows from 100k domains as
+// the benchmark harness's lists are: half from a Zipf head, half uniformly.
+func benchDraws(rows int) []int {
+	const domains = 100_000
+	r := rand.New(rand.NewPCG(1, 2))
+	z := rand.NewZipf(r, 1.2, 1, domains-1)
+	draws := make([]int, rows)
+	for i := range draws {
+		d := r.IntN(domains)
+		if r.IntN(2) == 0 {
+			d = int(z.Uint64())
+		}
+		draws[i] = d
+	}
+	return draws
+}
+
 // BenchmarkDedup measures the reader's per-row domain bookkeeping on a
 // million rows over 100k domains, drawn as the benchmark harness's lists
 // are: half from a Zipf head, half uniformly. Each row's domain is a
 // string of its own, as the parser makes it, not the table's copy.
 func BenchmarkDedup(b *testing.B) {
-	const domains, rows = 100_000, 1_000_000
-	r := rand.New(rand.NewPCG(1, 2))
-	z := rand.NewZipf(r, 1.2, 1, domains-1)
+	const rows = 1_000_000
 	keys := make([]string, rows)
-	for i := range keys {
-		d := r.IntN(domains)
-		if r.IntN(2) == 0 {
-			d = int(z.Uint64())
-		}
+	for i, d := range benchDraws(rows) {
 		keys[i] = strings.Clone(fmt.Sprintf("d%d.mxbench.net", d))
 	}
 	b.ReportAllocs()
@@ -45,18 +56,12 @@ func BenchmarkDedup(b *testing.B) {
 // comes, the join still has 85,000-170,000 rows to write, at about this
 // cost each and more, as the machine is busy then.
 func BenchmarkJoin(b *testing.B) {
-	const domains, rows = 100_000, 1_000_000
-	r := rand.New(rand.NewPCG(1, 2))
-	z := rand.NewZipf(r, 1.2, 1, domains-1)
+	const rows = 1_000_000
 	var in bytes.Buffer
 	in.WriteString("email,id\n")
 	t := newTable()
 	idx := make([]int, rows)
-	for i := range rows {
-		d := r.IntN(domains)
-		if r.IntN(2) == 0 {
-			d = int(z.Uint64())
-		}
+	for i, d := range benchDraws(rows) {
 		domain := fmt.Sprintf("d%d.mxbench.net", d)
 		fmt.Fprintf(&in, "u%d@%s,%d\n", i, domain, i)
 		idx[i], _ = t.add(domain)
