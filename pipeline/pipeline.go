@@ -488,6 +488,7 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 	// update per row cost more than the rest of the bookkeeping.
 	var counts [len(verify.Statuses)]int64
 	invalid := statusIndex(verify.Invalid)
+	verdicts := view{t: t}
 	defer func() {
 		for i, n := range counts {
 			if n > 0 {
@@ -526,7 +527,7 @@ func joinInput(ctx context.Context, t *table, sum *Summary, name string, r rowio
 				reason = bad.Error()
 			}
 		} else {
-			e, err := t.wait(ctx, idx)
+			e, err := verdicts.verdict(ctx, idx)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxverify/mxverify/io/csvio"
 	"github.com/mxverify/mxverify/verify"
@@ -105,5 +106,47 @@ func BenchmarkJoin(b *testing.B) {
 		}
 		w.Close()
 		sp.close()
+	}
+}
+
+// TestViewFollowsAppends has the join's view read every verdict, in
+// order, while another goroutine adds domains and appends their verdicts
+// as the reader and the collector do; as the spool does, a channel tells
+// the join of each domain once it is added. Each verdict must come back as
+// appended, whether the view had it already or waited for it, and -race
+// must find no read of the slices the view copied racing with an append.
+func TestViewFollowsAppends(t *testing.T) {
+	t.Parallel()
+	const n = 20_000
+	tb := newTable()
+	statuses := []verify.Status{verify.Deliverable, verify.NullMX, verify.NoMX, verify.TempError}
+	rows := make(chan int, n)
+	go func() {
+		for i := range n {
+			idx, _ := tb.add(fmt.Sprintf("d%d.example", i))
+			rows <- idx
+			// Unevenly: the view both catches up and waits.
+			if i%97 == 0 {
+				time.Sleep(10 * time.Microsecond)
+			}
+			if err := tb.append(idx, statuses[i%len(statuses)], fmt.Sprint("reason ", i%5)); err != nil {
+				panic(err)
+			}
+		}
+		tb.finish()
+	}()
+	v := view{t: tb}
+	for i := range n {
+		idx := <-rows
+		got, err := v.verdict(context.Background(), idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.domain != fmt.Sprintf("d%d.example", i) || got.Status() != statuses[i%len(statuses)] || got.reason != fmt.Sprint("reason ", i%5) {
+			t.Fatalf("verdict %d = %q %s %q", i, got.domain, got.Status(), got.reason)
+		}
+	}
+	if _, err := v.verdict(context.Background(), n); err == nil {
+		t.Errorf("verdict past the last domain: no error")
 	}
 }
