@@ -25,6 +25,7 @@ const writeBufSize = 64 << 10
 type File struct {
 	path string
 	tmp  *os.File // nil when writing to standard output
+	wb   *writeback
 	bw   *bufio.Writer
 	gz   *gzip.Writer // nil unless the path ends in .gz
 	w    io.Writer    // gz if set, else bw
@@ -60,8 +61,8 @@ func CreateStd(path string, stdout io.Writer) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
-	f := &File{path: path, tmp: tmp}
-	f.bw = bufio.NewWriterSize(&writeback{f: tmp}, writeBufSize)
+	f := &File{path: path, tmp: tmp, wb: &writeback{f: tmp}}
+	f.bw = bufio.NewWriterSize(f.wb, writeBufSize)
 	f.w = f.bw
 	if hasGzipSuffix(path) {
 		f.gz = gzip.NewWriter(f.bw)
@@ -133,6 +134,9 @@ func (f *File) finish() error {
 	if err := f.bw.Flush(); err != nil {
 		return fmt.Errorf("output %s: %w", f.path, err)
 	}
+	if err := f.wb.wait(); err != nil {
+		return fmt.Errorf("output %s: %w", f.path, err)
+	}
 	if err := f.tmp.Sync(); err != nil {
 		return fmt.Errorf("output %s: %w", f.path, err)
 	}
@@ -188,7 +192,8 @@ func (f *File) Abort() error {
 	if f.tmp == nil {
 		return nil // buffered bytes are dropped; flushed ones cannot be recalled
 	}
-	f.tmp.Close() // the data is being thrown away, so a close error does not matter
+	_ = f.wb.wait() // the file is thrown away, and so is a sync's error
+	f.tmp.Close()   // the data is being thrown away, so a close error does not matter
 	if err := os.Remove(f.tmp.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("output %s: remove temporary file: %w", f.path, err)
 	}
