@@ -13,7 +13,7 @@ OUT     := out
 # the dev machines); elsewhere, plainly.
 ISOLATE := $(shell unshare -n sh -c 'ip link set lo up' 2>/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$0\" \"\$$@\"'")
 
-.PHONY: all build demo test test-deps check vet fmtcheck bench clean
+.PHONY: all build demo test test-deps check vet fmtcheck bench bench-compare clean
 
 all: build
 
@@ -63,6 +63,14 @@ check: fmtcheck vet
 
 bench:
 	bash benchmarks/bench.sh
+
+# The Go micro-benchmarks of revision OLD (by default the last commit)
+# against NEW (by default the working tree), in alternating rounds,
+# compared with benchstat: make bench-compare OLD=HEAD~3
+OLD ?= HEAD
+NEW ?=
+bench-compare:
+	bash benchmarks/compare.sh $(OLD) $(NEW)
 
 clean:
 	rm -rf $(BIN) $(OUT)
