@@ -2,6 +2,7 @@ package fileio
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,5 +44,32 @@ func TestWriteback(t *testing.T) {
 	}
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Errorf("file holds %d bytes, not the %d written", len(got), want.Len())
+	}
+}
+
+// TestWritebackKeepsSyncError syncs a file that cannot be synced (a pipe:
+// fsync fails with EINVAL): the background sync's error must come back
+// from wait, since the final sync may not see it again.
+func TestWritebackKeepsSyncError(t *testing.T) {
+	t.Parallel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	go io.Copy(io.Discard, r)
+	wb := &writeback{f: w}
+	piece := bytes.Repeat([]byte("x"), 1<<20)
+	for range writebackStep/len(piece) + 1 {
+		if _, err := wb.Write(piece); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wb.done == nil {
+		t.Fatalf("%d bytes written and no sync begun", wb.n)
+	}
+	if err := wb.wait(); err == nil {
+		t.Error("wait returned no error for a sync that failed")
 	}
 }
