@@ -137,14 +137,22 @@ type view struct {
 
 // verdict returns the verdict on domain i once it is in.
 func (v *view) verdict(ctx context.Context, i int) (verdict, error) {
-	if i < len(v.entries) {
-		return verdict{entry: v.entries[i], domain: v.domains[i]}, nil
+	if i >= len(v.entries) {
+		if err := v.wait(ctx, i); err != nil {
+			return verdict{}, err
+		}
 	}
+	return verdict{entry: v.entries[i], domain: v.domains[i]}, nil
+}
+
+// wait, under the table's lock, waits for the verdict on domain i and
+// copies the slices again.
+func (v *view) wait(ctx context.Context, i int) error {
 	t := v.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if i >= len(t.domains) {
-		return verdict{}, fmt.Errorf("row names domain %d of %d: the input changed during the run", i, len(t.domains))
+		return fmt.Errorf("row names domain %d of %d: the input changed during the run", i, len(t.domains))
 	}
 	if i >= len(t.entries) {
 		t.want = i + waitBatch
@@ -157,9 +165,9 @@ func (v *view) verdict(ctx context.Context, i int) (verdict, error) {
 	v.entries, v.domains = t.entries, t.domains
 	if i >= len(t.entries) {
 		if err := ctx.Err(); err != nil {
-			return verdict{}, err
+			return err
 		}
-		return verdict{}, fmt.Errorf("domain %q has no result", t.domains[i])
+		return fmt.Errorf("domain %q has no result", t.domains[i])
 	}
-	return verdict{entry: t.entries[i], domain: t.domains[i]}, nil
+	return nil
 }
