@@ -122,6 +122,7 @@ func TestViewFollowsAppends(t *testing.T) {
 	statuses := []verify.Status{verify.Deliverable, verify.NullMX, verify.NoMX, verify.TempError}
 	rows := make(chan int, n)
 	go func() {
+		defer close(rows)
 		for i := range n {
 			idx, _ := tb.add(fmt.Sprintf("d%d.example", i))
 			rows <- idx
@@ -130,14 +131,18 @@ func TestViewFollowsAppends(t *testing.T) {
 				time.Sleep(10 * time.Microsecond)
 			}
 			if err := tb.append(idx, statuses[i%len(statuses)], fmt.Sprint("reason ", i%5)); err != nil {
-				panic(err)
+				t.Error(err)
+				break
 			}
 		}
 		tb.finish()
 	}()
 	v := view{t: tb}
 	for i := range n {
-		idx := <-rows
+		idx, ok := <-rows
+		if !ok {
+			t.Fatalf("the adding goroutine stopped after %d domains", i)
+		}
 		got, err := v.verdict(context.Background(), idx)
 		if err != nil {
 			t.Fatal(err)
