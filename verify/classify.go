@@ -111,6 +111,13 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 		exchanges = append(exchanges, Exchange{Preference: r.Preference, Host: name, Addresses: h.Addresses, CNAME: h.CNAME})
 	}
 
+	if len(exchanges) == 0 && len(nulls) == 0 {
+		// A found answer without one readable MX record says nothing
+		// about the domain, so it must not become a verdict.
+		res.Status = TempError
+		res.Reason = "MX lookup failed: the answer" + alias + " held no MX record that could be read"
+		return res
+	}
 	if len(exchanges) == 0 {
 		res.Status = NullMX
 		res.TTL = mx.TTL
