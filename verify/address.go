@@ -69,8 +69,17 @@ func Address(raw string) (string, error) {
 	if derr != nil {
 		return domain, derr
 	}
+	// RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its angle
+	// brackets. The domain counts as the A-label a sender would put on the
+	// wire.
+	if n := len(local) + 1 + len(domain); n > maxAddress {
+		return domain, invalid("address is %d octets, more than the %d RFC 5321 allows", n, maxAddress)
+	}
 	return domain, nil
 }
+
+// maxAddress is the longest address that fits a 256-octet path.
+const maxAddress = 254
 
 // checkLocal applies RFC 5321 §4.1.2 (dot-string or quoted-string) with the
 // UTF-8 extension of RFC 6531, and the 64-octet limit of §4.5.3.1.1.
@@ -139,6 +148,11 @@ func Domain(name string) (string, error) {
 	name = strings.TrimSuffix(name, ".")
 	if name == "" {
 		return "", invalid("empty domain")
+	}
+	// IDNA would map each bad byte to U+FFFD and give a valid-looking
+	// A-label of a name nobody wrote.
+	if !utf8.ValidString(name) {
+		return "", invalid("domain is not valid UTF-8")
 	}
 	ascii, ok := plainASCII(name)
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mxverify/mxverify/verify"
 )
@@ -33,7 +34,17 @@ func TestAddress(t *testing.T) {
 		{"jane@faß.de", "xn--fa-hia.de", true, ""}, // non-transitional: ß kept
 		{"a@" + strings.Repeat("a", 63) + ".com", strings.Repeat("a", 63) + ".com", true, ""},
 		{strings.Repeat("a", 64) + "@shop.com", "shop.com", true, ""},
+		// 256 octets of UTF-8 as written, 233 as an A-label.
+		{strings.Repeat("a", 64) + "@" + strings.Repeat("b", 62) + "." + strings.Repeat("c", 62) + ".d" + strings.Repeat("ü", 30) + ".com", strings.Repeat("b", 62) + "." + strings.Repeat("c", 62) + ".xn--d-eha" + strings.Repeat("a", 29) + ".com", true, ""},
 
+		{strings.Repeat("a", 64) + "@" + strings.Repeat(strings.Repeat("b", 62)+".", 2) + strings.Repeat("c", 59) + ".com", strings.Repeat(strings.Repeat("b", 62)+".", 2) + strings.Repeat("c", 59) + ".com", true, ""},
+
+		{strings.Repeat("a", 64) + "@" + strings.Repeat(strings.Repeat("b", 62)+".", 2) + strings.Repeat("c", 60) + ".com", strings.Repeat(strings.Repeat("b", 62)+".", 2) + strings.Repeat("c", 60) + ".com", false, "254"},
+		// The A-label counts, not the characters or the UTF-8 octets as
+		// written: 248 characters but 255 octets on the wire.
+		{strings.Repeat("a", 64) + "@" + strings.Repeat("b", 62) + "." + strings.Repeat("c", 62) + ".d" + strings.Repeat("ü", 52) + ".com", strings.Repeat("b", 62) + "." + strings.Repeat("c", 62) + ".xn--d-eha" + strings.Repeat("a", 51) + ".com", false, "254"},
+		{"0@\xc3.a", "", false, "UTF-8"},
+		{"jane@sh\xffop.com", "", false, "UTF-8"},
 		{strings.Repeat("a", 65) + "@shop.com", "shop.com", false, "64"},
 		{"a@" + strings.Repeat("a", 64) + ".com", "", false, "63"},
 		{"a@" + strings.Repeat(strings.Repeat("a", 60)+".", 5) + "com", "", false, "253"},
@@ -95,4 +106,42 @@ func BenchmarkAddress(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzAddress holds the address rules to what the pipeline relies on: every
+// rejection is ErrInvalid, an accepted domain is valid UTF-8 and already
+// normal (Domain(Domain(x)) == Domain(x)), and an accepted address fits the
+// 254 octets of an RFC 5321 path.
+func FuzzAddress(f *testing.F) {
+	for _, s := range []string{
+		"jane@shop.com", "Jane Doe <jane@Shop.COM.>", `"a@b"@bücher.de`, "0@\xc3.a",
+		"jane@xn--bcher-kva.de", "jane@faß.de", "jane@xn--zz.com", "a@b.c.", "jane@[192.0.2.1]",
+		"a@ＥＸＡＭＰＬＥ.org", "a@xn--d-eha.com", "a@a\u3002b.com", "a@-a.com",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkDomain := func(what string, d string, err error) {
+			if err != nil {
+				if !errors.Is(err, verify.ErrInvalid) {
+					t.Fatalf("%s(%q): error %v is not ErrInvalid", what, s, err)
+				}
+				return
+			}
+			if !utf8.ValidString(d) {
+				t.Fatalf("%s(%q) = %q, not valid UTF-8", what, s, d)
+			}
+			again, err := verify.Domain(d)
+			if err != nil || again != d {
+				t.Fatalf("%s(%q) = %q, but Domain(%q) = %q, %v", what, s, d, d, again, err)
+			}
+		}
+		d, err := verify.Domain(s)
+		checkDomain("Domain", d, err)
+		d, err = verify.Address(s)
+		checkDomain("Address", d, err)
+		if err == nil && len(d) > 254 {
+			t.Fatalf("Address(%q): domain %q longer than an address may be", s, d)
+		}
+	})
 }
