@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -433,73 +434,65 @@ mx 60 IN AAAA 2001:db8::1
 	}
 }
 
-// The limiter holds the rate: N queries at R per second cannot finish
-// sooner than (N-burst)/R, and no half-second window sees more than its share.
+// The limiter holds the rate: with a burst of one at 20/s, the k-th query
+// cannot be sent before (k-1)/20 s, so neither can the k-th Verify return.
+// Only lower bounds are checked, which a busy machine cannot break: it
+// makes queries later, never sooner.
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	srv := dnstest.New(t, rulesZone)
 	const qps, n = 20, 30
 	r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{QPS: qps}}, srv)
 
-	stop := make(chan struct{})
-	var maxWindow int
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		last := 0
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				cur := srv.Total()
-				maxWindow = max(maxWindow, cur-last)
-				last = cur
-			}
-		}
-	}()
+	var mu sync.Mutex
+	var returned []time.Duration
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { r.Verify(context.Background(), fmt.Sprintf("gone%d.mxrules.net", i)) })
+		wg.Go(func() {
+			// Each domain is NXDOMAIN: one query.
+			r.Verify(context.Background(), fmt.Sprintf("gone%d.mxrules.net", i))
+			mu.Lock()
+			returned = append(returned, time.Since(start))
+			mu.Unlock()
+		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	close(stop)
-	<-sampled
 	if srv.Total() != n {
 		t.Fatalf("%d queries, want %d", srv.Total(), n)
 	}
-	if min := time.Duration(n-1) * time.Second / qps; elapsed < min {
-		t.Errorf("%d queries took %v at %d/s; the limit allows no less than %v", n, elapsed, qps, min)
-	}
-	// Ticks can drift, so allow one query of slack per window.
-	if maxWindow > qps/2+2 {
-		t.Errorf("a half-second window saw %d queries at %d/s", maxWindow, qps)
+	slices.Sort(returned)
+	for k, at := range returned {
+		if min := time.Duration(k) * time.Second / qps; at < min {
+			t.Errorf("query %d of %d answered after %v at %d/s; the limit allows no sooner than %v", k+1, n, at, qps, min)
+		}
 	}
 }
 
-// The in-flight bound holds: with every answer delayed, no more queries
-// than the bound reach the server before the first answers return.
+// The in-flight bound holds: with every answer held back, no more queries
+// than the bound reach the server.
 func TestInFlightBound(t *testing.T) {
 	t.Parallel()
 	srv := dnstest.New(t, rulesZone)
-	srv.Delay(dnstest.AllNames, 300*time.Millisecond)
-	r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{MaxInFlight: 4, Timeout: 2 * time.Second}}, srv)
+	srv.Delay(dnstest.AllNames, time.Hour)
+	const bound = 4
+	r := newResolver(t, verify.Config{ClientConfig: verify.ClientConfig{MaxInFlight: bound, Timeout: time.Hour}}, srv)
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range 12 {
-		wg.Go(func() { r.Verify(context.Background(), fmt.Sprintf("gone%d.mxrules.net", i)) })
+		wg.Go(func() { r.Verify(ctx, fmt.Sprintf("gone%d.mxrules.net", i)) })
 	}
-	time.Sleep(150 * time.Millisecond)
-	if got := srv.Total(); got > 4 {
-		t.Errorf("%d queries in flight, bound is 4", got)
+	for srv.Total() < bound {
+		time.Sleep(time.Millisecond)
 	}
+	// Give a broken bound time to show: nothing is answered, so nothing
+	// may follow the first four.
+	time.Sleep(100 * time.Millisecond)
+	if got := srv.Total(); got != bound {
+		t.Errorf("%d queries in flight, bound is %d", got, bound)
+	}
+	cancel()
 	wg.Wait()
-	if got := srv.Total(); got != 12 {
-		t.Errorf("%d queries in all, want 12", got)
-	}
 }
 
 func TestCancelStopsEverything(t *testing.T) {

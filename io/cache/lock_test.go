@@ -14,15 +14,16 @@ import (
 
 func TestLockedFailsAtOnce(t *testing.T) {
 	path := tempPath(t)
+	// The holder keeps the lock for the whole test, so an Open that
+	// returns at all did not wait for it.
 	mustOpen(t, path, cache.Options{})
-	start := time.Now()
 	c, err := cache.Open(path, cache.Options{})
 	if err == nil {
 		c.Close()
 		t.Fatal("second Open succeeded")
 	}
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("took %s with LockTimeout 0, want at once", elapsed)
+	if !strings.Contains(err.Error(), "(waited 0s)") {
+		t.Errorf("error %q does not say it did not wait", err)
 	}
 	if !errors.Is(err, cache.ErrLocked) {
 		t.Fatalf("error %v is not ErrLocked", err)
@@ -48,8 +49,9 @@ func TestLockedWaitsThenFails(t *testing.T) {
 	if !errors.Is(err, cache.ErrLocked) {
 		t.Fatalf("error %v is not ErrLocked", err)
 	}
-	if elapsed < wait || elapsed > wait+time.Second {
-		t.Errorf("gave up after %s, want about %s", elapsed, wait)
+	// Only the lower bound: a busy machine makes it later, never sooner.
+	if elapsed < wait {
+		t.Errorf("gave up after %s, before the %s it was given", elapsed, wait)
 	}
 	if !strings.Contains(err.Error(), "(waited 200ms)") {
 		t.Errorf("error %q does not say how long it waited", err)
