@@ -161,6 +161,13 @@ func Domain(name string) (string, error) {
 			return "", invalid("domain %q is not a valid host name: %v", name, err)
 		}
 		ascii = strings.ToLower(ascii)
+		// UTS #46 judges some rules (the bidi rule) on the name as written,
+		// before mapping: "0.ℷ0" passes, but its A-label "0.xn--0-3hc"
+		// does not. Only a name whose A-label stands on its own is one a
+		// sender could use.
+		if again, err := idnaProfile.ToASCII(ascii); err != nil || again != ascii {
+			return "", invalid("domain %q is not a valid host name: its A-label form %s is not", name, ascii)
+		}
 	}
 	if len(ascii) > 253 {
 		return "", invalid("domain is %d octets, more than 253", len(ascii))

@@ -73,6 +73,8 @@ func TestAddress(t *testing.T) {
 		{"jane@sh_op.com", "", false, "valid"},
 		{"jane@sh..op.com", "", false, "label"},
 		{"jane@xn--zz.com", "", false, "valid"},
+		{"<0@0.ℷ0>", "", false, "A-label"}, // ℷ maps to a right-to-left letter
+		{"a@ＳＨＯＰ.com", "shop.com", true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
