@@ -570,8 +570,7 @@ func findColumn(r rowio.Reader, name, want string) (int, []rowio.Row, error) {
 		return -1, nil, badInput(fmt.Errorf("%s: no column %q (columns: %s)", name, want, strings.Join(cols, ", ")))
 	}
 	for i, c := range cols {
-		switch strings.ToLower(strings.TrimSpace(c)) {
-		case "email", "e-mail", "email_address", "mail":
+		if verify.EmailHeader(c) {
 			return i, nil, nil
 		}
 	}
