@@ -46,20 +46,24 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 type Reader struct {
 	name string
 	br   *bufio.Reader
-	cr   *csv.Reader
+	sep  rune
 	cols []string
 	err  error // sticky: input after a structural error cannot be trusted
 
 	// Most records are one line without quotes, and splitting such a
-	// line at its separators is several times cheaper than encoding/csv.
-	// The reader takes those lines itself, off the bufio.Reader that cr
-	// also reads, and leaves every other record to cr. comma is the
-	// separator when it is one byte, else 0 and cr reads everything.
+	// line at its separators is several times cheaper than parsing it
+	// byte by byte. plainLine takes those lines and leaves every other
+	// record to readRecord. comma is the separator when it is one byte,
+	// else 0 and readRecord reads everything.
 	comma byte
-	// lines counts the lines taken here, which cr never sees: its line
-	// numbers are short by that much.
-	lines int
+	lines int    // lines consumed so far, for positions
 	raw   []byte // ReadRaw's copy of the last plain line
+
+	// readRecord's buffers, kept from record to record.
+	long      []byte // a line longer than br's buffer
+	recBuf    []byte
+	fieldEnds []int
+	fieldPos  []position
 }
 
 // NewReader reads the header row of r at once, so that a wrong file fails
@@ -69,8 +73,6 @@ func NewReader(r io.Reader, name string, comma rune) (*Reader, error) {
 	if !validComma(comma) {
 		return nil, &rowio.PosError{Path: name, Err: fmt.Errorf("invalid field separator %q", comma)}
 	}
-	// csv.NewReader keeps a *bufio.Reader that is large enough instead of
-	// wrapping it again, so peeking here costs no extra copy.
 	br := bufio.NewReaderSize(r, readBufSize)
 	head, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -86,22 +88,21 @@ func NewReader(r io.Reader, name string, comma rune) (*Reader, error) {
 		return nil, &rowio.PosError{Path: name, Line: line, Column: col, Err: notText(head)}
 	}
 
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1 // checked in Read, for a better message
-	cr.ReuseRecord = true   // safe: Read copies the fields out
-	rd := &Reader{name: name, br: br, cr: cr}
+	rd := &Reader{name: name, br: br, sep: comma}
 	if comma < utf8.RuneSelf {
 		rd.comma = byte(comma)
 	}
-	header, err := cr.Read()
+	rec, err := rd.readRecord()
 	if err == io.EOF {
 		return nil, &rowio.PosError{Path: name, Err: ErrNoHeader}
 	}
 	if err != nil {
-		return nil, rd.posError(err)
+		return nil, err
 	}
-	rd.cols = append([]string(nil), header...)
+	rd.cols = make([]string, len(rec))
+	for i, v := range rec {
+		rd.cols[i] = v.(string)
+	}
 	return rd, nil
 }
 
@@ -139,7 +140,7 @@ func (r *Reader) Read() (rowio.Row, error) {
 	if line != nil {
 		return r.split(line), nil
 	}
-	return r.readRecord()
+	return r.record()
 }
 
 // split makes a row of a line from plainLine.
@@ -157,31 +158,21 @@ func (r *Reader) split(line []byte) rowio.Row {
 	return append(row, s)
 }
 
-// readRecord reads a record that plainLine left, with encoding/csv.
-func (r *Reader) readRecord() (rowio.Row, error) {
-	rec, err := r.cr.Read()
+// record reads a record that plainLine left, behind the sticky error.
+func (r *Reader) record() (rowio.Row, error) {
+	row, err := r.readRecord()
+	if err == nil && len(row) != len(r.cols) {
+		err = r.fieldCountError(len(row))
+	}
 	if err != nil {
-		if err != io.EOF {
-			err = r.posError(err)
-		}
 		r.err = err
 		return nil, err
-	}
-	if len(rec) != len(r.cols) {
-		r.err = r.fieldCountError(len(rec))
-		return nil, r.err
-	}
-	// rec is reused by the next Read, but its strings are not: csv.Reader
-	// slices them out of one fresh string per record.
-	row := make(rowio.Row, len(rec))
-	for i, s := range rec {
-		row[i] = s
 	}
 	return row, nil
 }
 
 // next is plainLine behind the sticky error: the line when the next
-// record is a plain one, nil when it is encoding/csv's to read.
+// record is a plain one, nil when it is readRecord's to read.
 func (r *Reader) next() ([]byte, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -205,7 +196,7 @@ func (r *Reader) ReadField(i int) (string, error) {
 		return "", err
 	}
 	if line == nil {
-		row, err := r.readRecord()
+		row, err := r.record()
 		if err != nil {
 			return "", err
 		}
@@ -232,7 +223,7 @@ func (r *Reader) ReadRaw() (raw []byte, row rowio.Row, err error) {
 	}
 	switch {
 	case line == nil:
-		row, err := r.readRecord()
+		row, err := r.record()
 		return nil, row, err
 	case !r.verbatim(line):
 		// The writer would quote a field of it (one that starts with a
@@ -265,14 +256,14 @@ func (r *Reader) verbatim(line []byte) bool {
 
 // Encoding names the separator, so that a join copies raw rows only
 // between a reader and a writer that agree on it.
-func (r *Reader) Encoding() string { return encoding(rune(r.cr.Comma)) }
+func (r *Reader) Encoding() string { return encoding(r.sep) }
 
 func encoding(comma rune) string { return "csv" + string(comma) }
 
 // plainLine consumes and returns the next record, without its line end,
 // when it is a single line free of quotes and carriage returns that has
 // one field per column; blank lines before it are consumed too. Any other
-// record is left unread and plainLine returns nil, for encoding/csv.
+// record is left unread and plainLine returns nil, for readRecord.
 func (r *Reader) plainLine() ([]byte, error) {
 	if r.comma == 0 {
 		return nil, nil
@@ -282,7 +273,7 @@ func (r *Reader) plainLine() ([]byte, error) {
 		i := bytes.IndexByte(buf, '\n')
 		for i < 0 {
 			if len(buf) == r.br.Size() {
-				return nil, nil // a very long line: encoding/csv copes
+				return nil, nil // a very long line: readRecord copes
 			}
 			// Peek one byte more than is buffered: one read from the
 			// source, which may be a slow pipe.
@@ -318,32 +309,14 @@ func (r *Reader) plainLine() ([]byte, error) {
 // Close does nothing: the caller opened the source and closes it.
 func (r *Reader) Close() error { return nil }
 
+// fieldCountError points at the first field too many, or at the line where
+// a short record ends.
 func (r *Reader) fieldCountError(n int) error {
 	want := len(r.cols)
 	err := fmt.Errorf("%w: got %d, the header has %d", ErrFieldCount, n, want)
 	if n > want {
-		// Point at the first field too many.
-		line, col := r.cr.FieldPos(want)
-		return &rowio.PosError{Path: r.name, Line: r.lines + line, Column: col, Err: err}
+		p := r.fieldPos[want]
+		return &rowio.PosError{Path: r.name, Line: p.line, Column: p.col, Err: err}
 	}
-	line, _ := r.cr.FieldPos(n - 1)
-	return &rowio.PosError{Path: r.name, Line: r.lines + line, Err: err}
-}
-
-func (r *Reader) posError(err error) error {
-	var pe *csv.ParseError
-	if !errors.As(err, &pe) {
-		return &rowio.PosError{Path: r.name, Err: err}
-	}
-	inner := pe.Err
-	if pe.StartLine != 0 && pe.StartLine != pe.Line {
-		// A quoted field can span lines; an unclosed quote is only noticed
-		// at the end of the input, far from the quote itself.
-		inner = fmt.Errorf("%w (in the record starting on line %d)", pe.Err, r.lines+pe.StartLine)
-	}
-	line := pe.Line
-	if line > 0 {
-		line += r.lines
-	}
-	return &rowio.PosError{Path: r.name, Line: line, Column: pe.Column, Err: inner}
+	return &rowio.PosError{Path: r.name, Line: r.fieldPos[n-1].line, Err: err}
 }
