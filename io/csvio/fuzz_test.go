@@ -17,10 +17,11 @@ import (
 // FuzzRead checks that no input makes the reader panic or return an error
 // without a position, and that it yields what encoding/csv does, but for
 // CR LF inside quotes, which encoding/csv turns into LF and the reader
-// keeps.
+// keeps. The header is read as one, as encoding/csv reads it; then the
+// default reading must be either that one or every record as a row.
 func FuzzRead(f *testing.F) {
 	for _, s := range []string{"a,b\n1,2\n", "\uFEFFa\n\"x\n\"\n", "a,b\n\"x", "a\n\x00", "a,b\n1\n", "\n\n", `a"b`,
-		"a\r\n\"x\r\ny\"\r\n", "a\n\"x\r\r\ny\"\n"} {
+		"a\r\n\"x\r\ny\"\r\n", "a\n\"x\r\r\ny\"\n", "x@y.org\nz@y.org\n", "anna(at)acme.org,1\nb@c.org,2\n"} {
 		f.Add([]byte(s), false)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, tsv bool) {
@@ -28,7 +29,7 @@ func FuzzRead(f *testing.F) {
 		if tsv {
 			comma = '\t'
 		}
-		r, err := csvio.NewReader(bytes.NewReader(data), "f.csv", comma)
+		r, err := csvio.NewReaderOptions(bytes.NewReader(data), "f.csv", comma, csvio.Options{Header: csvio.HeaderPresent})
 		if err != nil {
 			checkPosError(t, err)
 			return
@@ -39,6 +40,7 @@ func FuzzRead(f *testing.F) {
 		if !reflect.DeepEqual(lf(r.Columns()), want) {
 			t.Fatalf("columns %q, encoding/csv reads %q", r.Columns(), want)
 		}
+		checkAuto(t, data, comma, r.Columns())
 		for {
 			row, err := r.Read()
 			want, refErr := ref.Read()
@@ -81,6 +83,37 @@ func lf(fields []string) []string {
 	return out
 }
 
+// checkAuto reads data with the default options, whose first record is
+// either the header that HeaderPresent read or, by FirstRecordIsData, the
+// first row under made-up column names.
+func checkAuto(t *testing.T, data []byte, comma rune, header []string) {
+	t.Helper()
+	r, err := csvio.NewReader(bytes.NewReader(data), "f.csv", comma)
+	if err != nil {
+		t.Fatalf("HeaderPresent reads a header, the default fails: %v", err)
+	}
+	first := make(rowio.Row, len(header))
+	for i, s := range header {
+		first[i] = s
+	}
+	if r.HasHeader() != !csvio.FirstRecordIsData(first) {
+		t.Fatalf("HasHeader() = %v for %q", r.HasHeader(), header)
+	}
+	if r.HasHeader() {
+		if !reflect.DeepEqual(r.Columns(), header) {
+			t.Fatalf("columns %q, want %q", r.Columns(), header)
+		}
+		return
+	}
+	if len(r.Columns()) != len(header) {
+		t.Fatalf("%d columns for a first row of %d", len(r.Columns()), len(header))
+	}
+	row, err := r.Read()
+	if err != nil || !reflect.DeepEqual(row, first) {
+		t.Fatalf("first row %q, %v; want %q", row, err, first)
+	}
+}
+
 // FuzzRoundTrip checks that whatever the writer writes, the reader reads
 // back unchanged, CR LF inside a field included.
 func FuzzRoundTrip(f *testing.F) {
@@ -111,7 +144,7 @@ func FuzzRoundTrip(f *testing.F) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := csvio.NewReader(&buf, "rt.csv", comma)
+			r, err := csvio.NewReaderOptions(&buf, "rt.csv", comma, csvio.Options{Header: csvio.HeaderPresent})
 			if err != nil {
 				// A leading BOM in the first header is the one thing
 				// that does not survive: readers strip it by design.

@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/verify"
 )
 
 // ErrNotText means the input holds a NUL byte, which no CSV or TSV text
@@ -23,8 +25,8 @@ import (
 // they turn into one garbage row per binary line.
 var ErrNotText = errors.New("content does not look like CSV or TSV text (it contains a NUL byte)")
 
-// ErrNoHeader means the input has no header row, so there are no column
-// names to find the email column by.
+// ErrNoHeader means the input holds no record at all, so there are no
+// columns to find the email column among.
 var ErrNoHeader = errors.New("empty input: no header row")
 
 // ErrFieldCount is csv.ErrFieldCount, re-exported so that callers need not
@@ -41,6 +43,23 @@ const (
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
+// HeaderMode says whether a list's first record names its columns.
+type HeaderMode int
+
+const (
+	// HeaderAuto decides by the first record: see FirstRecordIsData.
+	HeaderAuto HeaderMode = iota
+	// HeaderPresent reads the first record as column names (--header).
+	HeaderPresent
+	// HeaderAbsent reads every record as a row (--no-header).
+	HeaderAbsent
+)
+
+// Options are a Reader's settings; the zero value is the default.
+type Options struct {
+	Header HeaderMode
+}
+
 // Reader reads rows whose values are all strings. It implements
 // rowio.Reader.
 type Reader struct {
@@ -49,6 +68,11 @@ type Reader struct {
 	sep  rune
 	cols []string
 	err  error // sticky: input after a structural error cannot be trusted
+
+	// header is false when the first record was read as a row; first
+	// holds that row until the first read takes it.
+	header bool
+	first  rowio.Row
 
 	// Most records are one line without quotes, and splitting such a
 	// line at its separators is several times cheaper than parsing it
@@ -66,10 +90,17 @@ type Reader struct {
 	fieldPos  []position
 }
 
-// NewReader reads the header row of r at once, so that a wrong file fails
-// before any work. name is used in errors only. comma is ',' for CSV and
-// '\t' for TSV. All errors are *rowio.PosError.
+// NewReader is NewReaderOptions with the default options: the first
+// record is a header row unless it looks like data.
 func NewReader(r io.Reader, name string, comma rune) (*Reader, error) {
+	return NewReaderOptions(r, name, comma, Options{})
+}
+
+// NewReaderOptions reads the first record of r at once, so that a wrong
+// file fails before any work, and decides by opts.Header whether it is a
+// header row. name is used in errors only. comma is ',' for CSV and '\t'
+// for TSV. All errors are *rowio.PosError.
+func NewReaderOptions(r io.Reader, name string, comma rune, opts Options) (*Reader, error) {
 	if !validComma(comma) {
 		return nil, &rowio.PosError{Path: name, Err: fmt.Errorf("invalid field separator %q", comma)}
 	}
@@ -99,12 +130,85 @@ func NewReader(r io.Reader, name string, comma rune) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd.cols = make([]string, len(rec))
-	for i, v := range rec {
-		rd.cols[i] = v.(string)
+	switch opts.Header {
+	case HeaderPresent:
+		rd.header = true
+	case HeaderAbsent:
+	default:
+		rd.header = !FirstRecordIsData(rec)
 	}
+	if rd.header {
+		rd.cols = make([]string, len(rec))
+		for i, v := range rec {
+			rd.cols[i] = v.(string)
+		}
+		return rd, nil
+	}
+	rd.first = rec
+	rd.cols = headerlessColumns(len(rec))
 	return rd, nil
 }
+
+// FirstRecordIsData is the rule of HeaderAuto, as the README states it: a
+// first record that holds a known email header name (verify.EmailHeader)
+// is a header row; otherwise it is a row when a cell of it holds an
+// address, that is an '@', or one spelled out as "(at)" or "[at]", so that
+// a broken first address is kept and reported invalid rather than taken
+// for a column name; any other first record is a header row. A pasted
+// column of addresses thus loses none of them, and a header such as
+// "Contact" over the addresses is still a header.
+func FirstRecordIsData(rec rowio.Row) bool {
+	for _, v := range rec {
+		if s, _ := v.(string); verify.EmailHeader(s) {
+			return false
+		}
+	}
+	for _, v := range rec {
+		s, _ := v.(string)
+		if strings.IndexByte(s, '@') >= 0 || spelledAt(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// spelledAt reports an '@' written out to fool harvesters: "(at)" or
+// "[at]", in any case.
+func spelledAt(s string) bool {
+	for {
+		i := strings.IndexAny(s, "([")
+		if i < 0 || len(s) < i+4 {
+			return false
+		}
+		end := byte(')')
+		if s[i] == '[' {
+			end = ']'
+		}
+		if strings.EqualFold(s[i+1:i+3], "at") && s[i+3] == end {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+// headerlessColumns names the columns of a list without a header row: a
+// list of one column is a list of addresses, and the pipeline finds the
+// email column of a wider one by its values.
+func headerlessColumns(n int) []string {
+	if n == 1 {
+		return []string{"email"}
+	}
+	cols := make([]string, n)
+	for i := range cols {
+		cols[i] = "column_" + strconv.Itoa(i+1)
+	}
+	return cols
+}
+
+// HasHeader reports whether the first record was read as a header row;
+// when it was not, the columns are named by headerlessColumns and the
+// first record is the first row.
+func (r *Reader) HasHeader() bool { return r.header }
 
 // validComma mirrors encoding/csv's rule, so that a bad separator fails
 // when the reader or writer is made rather than on the first row.
@@ -133,6 +237,9 @@ func (r *Reader) Columns() []string { return r.cols }
 // Read returns the next row. The row is the caller's to keep. Blank lines
 // are skipped. After an error, Read keeps returning it.
 func (r *Reader) Read() (rowio.Row, error) {
+	if row := r.takeFirst(); row != nil {
+		return row, nil
+	}
 	line, err := r.next()
 	if err != nil {
 		return nil, err
@@ -141,6 +248,13 @@ func (r *Reader) Read() (rowio.Row, error) {
 		return r.split(line), nil
 	}
 	return r.record()
+}
+
+// takeFirst returns the first record of a list without a header row, once.
+func (r *Reader) takeFirst() rowio.Row {
+	row := r.first
+	r.first = nil
+	return row
 }
 
 // split makes a row of a line from plainLine.
@@ -191,6 +305,9 @@ func (r *Reader) ReadField(i int) (string, error) {
 	if i < 0 || i >= len(r.cols) {
 		return "", fmt.Errorf("csv: no column %d of %d", i, len(r.cols))
 	}
+	if row := r.takeFirst(); row != nil {
+		return row[i].(string), nil
+	}
 	line, err := r.next()
 	if err != nil {
 		return "", err
@@ -217,6 +334,9 @@ func (r *Reader) ReadField(i int) (string, error) {
 // quote it again. raw is nil for any other row, and row holds it instead.
 // raw is valid until the next call.
 func (r *Reader) ReadRaw() (raw []byte, row rowio.Row, err error) {
+	if row := r.takeFirst(); row != nil {
+		return nil, row, nil
+	}
 	line, err := r.next()
 	if err != nil {
 		return nil, nil, err
@@ -313,7 +433,11 @@ func (r *Reader) Close() error { return nil }
 // a short record ends.
 func (r *Reader) fieldCountError(n int) error {
 	want := len(r.cols)
-	err := fmt.Errorf("%w: got %d, the header has %d", ErrFieldCount, n, want)
+	of := "the header has"
+	if !r.header {
+		of = "the first row has"
+	}
+	err := fmt.Errorf("%w: got %d, %s %d", ErrFieldCount, n, of, want)
 	if n > want {
 		p := r.fieldPos[want]
 		return &rowio.PosError{Path: r.name, Line: p.line, Column: p.col, Err: err}
