@@ -26,6 +26,13 @@ const (
 	ColReason = "mx_reason"
 )
 
+// headerReader is a reader that may have read its list's first record as
+// a row rather than as column names (csvio.Reader): the summary says
+// which, since a wrong guess changes what the run verified.
+type headerReader interface {
+	HasHeader() bool
+}
+
 // Input is one list. Open is called twice, once to collect the domains and
 // once to join the verdicts, so that no row is held in memory; an input
 // that cannot be read twice (stdin) must spool itself.
@@ -234,12 +241,20 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 			return badInput(err)
 		}
 		cur := r.Columns()
+		hr, isCSV := r.(headerReader)
+		if isCSV {
+			sum.HeaderRows[in.Name()] = hr.HasHeader()
+		}
 		if i == 0 {
 			header = cur
 			t.columns = cur
 		} else if !slices.Equal(cur, header) {
 			r.Close()
-			return badInput(fmt.Errorf("%s: header %q differs from %s's %q", in.Name(), cur, cfg.Inputs[0].Name(), header))
+			var why string
+			if isCSV && !hr.HasHeader() {
+				why = " (its first record was read as a row, not as a header: see --header)"
+			}
+			return badInput(fmt.Errorf("%s: header %q differs from %s's %q%s", in.Name(), cur, cfg.Inputs[0].Name(), header, why))
 		}
 		var buffered []rowio.Row
 		if col < 0 {
@@ -249,6 +264,7 @@ func readDomains(ctx context.Context, cfg Config, t *table, sum *Summary, todo c
 				return err
 			}
 			t.column = col
+			sum.EmailColumn, sum.EmailColumnNumber = cur[col], col+1
 			close(known)
 		}
 		err = eachAddress(r, buffered, col, func(addr string, bad error) error {

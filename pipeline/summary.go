@@ -24,10 +24,21 @@ type Summary struct {
 	ElapsedSeconds    float64                 `json:"elapsed_seconds"`
 	QueriesPerSecond  float64                 `json:"queries_per_second"`
 	ExitStatus        int                     `json:"exit_status"`
+
+	// HeaderRows says, for each CSV or TSV input, whether its first
+	// record was read as a header row (by --header, --no-header, or the
+	// rule in the README). JSONL and Parquet name their columns
+	// themselves and are not listed.
+	HeaderRows map[string]bool `json:"header_rows"`
+	// EmailColumn is the column read as email, by its name in the
+	// per-address output, and EmailColumnNumber its place from 1.
+	EmailColumn       string `json:"email_column"`
+	EmailColumnNumber int    `json:"email_column_number"`
 }
 
 func newSummary(inputs []Input) Summary {
 	s := Summary{
+		HeaderRows:        make(map[string]bool),
 		DomainsByStatus:   make(map[verify.Status]int64),
 		AddressesByStatus: make(map[verify.Status]int64),
 	}
@@ -56,6 +67,7 @@ func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "mxverify: %d rows (%d invalid), %d domains in %.1fs; %d queries (%.0f/s, %d retries)\n",
 		s.Rows, s.InvalidRows, s.Domains, s.ElapsedSeconds, s.Queries, s.QueriesPerSecond, s.Retries)
+	s.writeHeaders(&b)
 	if s.CacheHits+s.CacheMisses > 0 {
 		fmt.Fprintf(&b, "  cache: %d hits, %d misses (%d expired)\n", s.CacheHits, s.CacheMisses, s.CacheExpired)
 	}
@@ -65,4 +77,22 @@ func (s Summary) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeHeaders says, per CSV or TSV input, how its first record was read,
+// so that a list read the wrong way is noticed the morning after.
+func (s Summary) writeHeaders(b *strings.Builder) {
+	seen := make(map[string]bool)
+	for _, in := range s.Inputs {
+		header, ok := s.HeaderRows[in]
+		if !ok || seen[in] || s.EmailColumnNumber == 0 {
+			continue
+		}
+		seen[in] = true
+		if header {
+			fmt.Fprintf(b, "  %s: header row: column %d (%q) read as email\n", in, s.EmailColumnNumber, s.EmailColumn)
+		} else {
+			fmt.Fprintf(b, "  %s: no header row: column %d read as email\n", in, s.EmailColumnNumber)
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mxverify/mxverify/io/cache"
+	"github.com/mxverify/mxverify/io/csvio"
 	"github.com/mxverify/mxverify/io/fileio"
 	"github.com/mxverify/mxverify/io/rowio"
 	"github.com/mxverify/mxverify/io/tableio"
@@ -87,6 +88,8 @@ type options struct {
 	lockTimeout   time.Duration
 	changes       string
 	metrics       string
+	header        bool
+	noHeader      bool
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -96,6 +99,8 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.out, "out", "-", "same as -o")
 	fs.StringVar(&o.domains, "domains", "", "per-domain results `FILE`, format from the extension (default not written)")
 	fs.StringVar(&o.column, "column", "", "the email column `NAME` (default: a header named email, e-mail, email_address or mail, else the first column of addresses)")
+	fs.BoolVar(&o.header, "header", false, "a CSV or TSV list's first line is a header row (default: decided by its content)")
+	fs.BoolVar(&o.noHeader, "no-header", false, "a CSV or TSV list has no header row: every line is an address row (columns email, or column_1...)")
 	fs.Func("resolver", "DNS resolver `HOST[:PORT]`, repeatable; a retry goes to the next (default the nameservers of --resolv-conf)", func(s string) error {
 		addr, err := resolverAddr(s)
 		if err == nil {
@@ -168,6 +173,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("%w: --log-format must be text or json", errUsage)
 	case o.out == fileio.Stdio && o.domains == fileio.Stdio:
 		return fmt.Errorf("%w: --out and --domains cannot both be standard output", errUsage)
+	case o.header && o.noHeader:
+		return fmt.Errorf("%w: --header and --no-header cannot both be given", errUsage)
 	}
 	stdins := 0
 	for _, in := range o.inputs {
@@ -315,6 +322,12 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 			return sum, err
 		}
 		defer src.Close()
+		switch {
+		case o.header:
+			src.SetHeader(csvio.HeaderPresent)
+		case o.noHeader:
+			src.SetHeader(csvio.HeaderAbsent)
+		}
 		if first == nil {
 			first = src
 		}

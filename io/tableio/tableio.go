@@ -38,6 +38,7 @@ type Source struct {
 	spooled chan struct{}
 	opened  int
 	schema  *parquet.Schema
+	header  csvio.HeaderMode // how a CSV or TSV list's first record is read
 }
 
 // OpenSource checks path (its format, that it exists and is a readable
@@ -75,6 +76,11 @@ func OpenSource(path string, stdin io.Reader) (*Source, error) {
 	in.Close()
 	return s, nil
 }
+
+// SetHeader says whether a CSV or TSV list's first record is a header row
+// (--header, --no-header); by default the reader decides by its content.
+// Other formats name their columns themselves and ignore it.
+func (s *Source) SetHeader(mode csvio.HeaderMode) { s.header = mode }
 
 // Name is the path as the user gave it.
 func (s *Source) Name() string { return s.path }
@@ -140,7 +146,7 @@ func (s *Source) Open() (rowio.Reader, error) {
 	if s.format == fileio.TSV {
 		comma = '\t'
 	}
-	r, err := csvio.NewReader(in, s.path, comma)
+	r, err := csvio.NewReaderOptions(in, s.path, comma, csvio.Options{Header: s.header})
 	if err != nil {
 		c.Close()
 		return nil, err
