@@ -1,52 +1,42 @@
 package parquetio
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/mxverify/mxverify/io/rowio"
 )
 
-// Reader streams the rows of a Parquet file one row group at a time, so that
-// memory depends on the batch and page sizes, not on the length of the list.
+// Reader streams the rows of a Parquet file one row group at a time, and
+// within a row group one page per column at a time, so that memory depends
+// on the page sizes, not on the length of the list.
 type Reader struct {
 	name    string
-	file    *parquet.File
+	file    *file
 	columns []string
 	fields  []readField
-	leaves  []int // leaf column index -> index in fields
+	cols    []*column // one per leaf
 
-	groups []parquet.RowGroup
-	next   int          // index in groups of the next row group to open
-	rows   parquet.Rows // rows of the open row group; nil between groups
-	batch  []parquet.Row
-	n, i   int   // rows in batch, rows of batch already returned
-	row    int64 // rows returned so far
-	err    error // sticky: io.EOF, a read error or errClosed
-
-	scratch parquet.Row // values of one nested field, renumbered
+	group    int   // row groups opened so far
+	rowsLeft int64 // rows of the open row group not yet read
+	row      int64 // rows returned so far
+	err      error // sticky: io.EOF, a read error or errClosed
+	entries  []entry
 }
 
-// readField is one top-level field. Leaf fields decode straight from their
-// single value; nested ones (lists, maps, structs, repeated leaves) go
-// through parquet-go's row reconstruction and come out as JSON.
+// readField is one top-level field. A plain column decodes straight from its
+// one value; a nested field (list, map, struct, repeated column) is rebuilt
+// from its leaves and comes out as JSON.
 type readField struct {
-	name   string
-	first  int        // first leaf column of the field
-	decode decodeFunc // nil for nested fields
-	nested *parquet.Schema
-	values []parquet.Value // values of a nested field in the current row
+	f      *Field
+	col    *column   // a plain column
+	leaves []*column // a nested field's leaves
+	paths  []leafPath
 }
 
-var (
-	errClosed    = errors.New("reader is closed")
-	errEncrypted = errors.New("encrypted Parquet files are not supported")
-)
+var errClosed = errors.New("reader is closed")
 
 var _ rowio.Reader = (*Reader)(nil)
 
@@ -58,80 +48,38 @@ func NewReader(r io.ReaderAt, size int64, name string) (*Reader, error) {
 	if err != nil {
 		return nil, &rowio.PosError{Path: name, Err: err}
 	}
-	rd := &Reader{
-		name:   name,
-		file:   f,
-		groups: f.RowGroups(),
-		batch:  make([]parquet.Row, readBatchRows),
+	sh, err := handlerFor(f.meta.Schema)
+	if err != nil {
+		return nil, &rowio.PosError{Path: name, Err: fmt.Errorf("%w: %w", ErrNotParquet, err)}
 	}
-	first := 0
-	for i, field := range f.Schema().Fields() {
-		n := leafCount(field)
-		rf := readField{name: field.Name(), first: first}
+	rd := &Reader{name: name, file: f}
+	for _, leaf := range f.schema.leaves {
+		rd.cols = append(rd.cols, newColumn(f, sh, leaf))
+	}
+	for _, field := range f.schema.fields {
+		rf := readField{f: field}
 		if field.Leaf() && !field.Repeated() {
-			rf.decode = decoderOf(field.Type())
+			rf.col = rd.cols[field.leaf]
 		} else {
-			rf.nested = parquet.NewSchema("", parquet.Group{field.Name(): field})
+			for _, leaf := range f.schema.leaves {
+				if leaf.top() == field {
+					rf.leaves = append(rf.leaves, rd.cols[leaf.leaf])
+					rf.paths = append(rf.paths, pathTo(leaf))
+				}
+			}
 		}
 		rd.columns = append(rd.columns, field.Name())
 		rd.fields = append(rd.fields, rf)
-		for range n {
-			rd.leaves = append(rd.leaves, i)
-		}
-		first += n
 	}
 	return rd, nil
 }
 
-func openFile(r io.ReaderAt, size int64) (*parquet.File, error) {
-	// Checked here rather than left to parquet-go for clearer messages, and
-	// because parquet-go allocates the footer length it reads before
-	// comparing it with the file size: a damaged length would cost 2 GiB.
-	// The smallest file is "PAR1", a 4-byte footer length and "PAR1".
-	if size < 12 {
-		return nil, fmt.Errorf("%w: file too short (%d bytes)", ErrNotParquet, size)
+// top is the top-level field f belongs to.
+func (f *Field) top() *Field {
+	for f.parent != nil {
+		f = f.parent
 	}
-	var head, tail [8]byte
-	if n, err := r.ReadAt(head[:4], 0); n < 4 {
-		return nil, fmt.Errorf("read header: %w", err)
-	}
-	if n, err := r.ReadAt(tail[:], size-8); n < len(tail) {
-		return nil, fmt.Errorf("read footer: %w", err)
-	}
-	switch {
-	case string(head[:4]) == "PARE" || string(tail[4:]) == "PARE":
-		return nil, errEncrypted
-	case string(head[:4]) != "PAR1":
-		return nil, fmt.Errorf("%w: no PAR1 magic at the start (found %q)", ErrNotParquet, head[:4])
-	case string(tail[4:]) != "PAR1":
-		return nil, fmt.Errorf("%w: no PAR1 magic at the end (truncated?)", ErrNotParquet)
-	}
-	if footer := int64(binary.LittleEndian.Uint32(tail[:4])); footer > size-12 {
-		return nil, fmt.Errorf("%w: footer length %d exceeds the file size %d", ErrNotParquet, footer, size)
-	}
-	f, err := openParquet(r, size)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotParquet, err)
-	}
-	return f, nil
-}
-
-func openParquet(r io.ReaderAt, size int64) (f *parquet.File, err error) {
-	defer catch(&err, "malformed Parquet data")
-	// The page index and bloom filters serve lookups by value; a scan of
-	// every row never uses them, so skip reading them.
-	return parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
-}
-
-func leafCount(n parquet.Node) int {
-	if n.Leaf() {
-		return 1
-	}
-	c := 0
-	for _, f := range n.Fields() {
-		c += leafCount(f)
-	}
-	return c
+	return f
 }
 
 // Columns returns the names of the top-level fields in schema order.
@@ -139,15 +87,15 @@ func (r *Reader) Columns() []string { return r.columns }
 
 // Schema returns the file's schema, which NewWriter takes to write the same
 // columns with the same types.
-func (r *Reader) Schema() *parquet.Schema { return r.file.Schema() }
+func (r *Reader) Schema() *Schema { return r.file.schema }
 
 // NumRows returns the number of rows, for progress reporting before any row
 // is read. It sums the row groups: some writers leave the file-level count
 // at zero.
 func (r *Reader) NumRows() int64 {
 	var n int64
-	for _, g := range r.groups {
-		n += g.NumRows()
+	for _, g := range r.file.meta.RowGroups {
+		n += g.NumRows
 	}
 	return n
 }
@@ -156,115 +104,143 @@ func (r *Reader) NumRows() int64 {
 // A row that fails to convert is reported and skipped; a failure to read the
 // file itself ends the stream.
 func (r *Reader) Read() (rowio.Row, error) {
-	for r.i >= r.n {
+	for r.rowsLeft == 0 {
 		if r.err != nil {
 			if r.err == errClosed {
 				return nil, &rowio.PosError{Path: r.name, Err: errClosed}
 			}
 			return nil, r.err
 		}
-		r.err = r.fill()
+		r.err = r.nextGroup()
 	}
-	prow := r.batch[r.i]
-	r.i++
+	r.rowsLeft--
 	r.row++
-	row, err := r.convert(prow)
-	if err != nil {
-		return nil, &rowio.PosError{Path: r.name, Row: r.row, Err: err}
+	row, err := r.readRow()
+	var ce *convertError
+	switch {
+	case errors.As(err, &ce):
+		return nil, &rowio.PosError{Path: r.name, Row: r.row, Err: ce.err}
+	case err != nil:
+		r.err = &rowio.PosError{Path: r.name, Row: r.row, Err: err}
+		r.rowsLeft = 0
+		return nil, r.err
 	}
 	return row, nil
 }
 
-// fill reads the next batch, opening row groups as needed. It returns nil
-// with r.n > 0, or the error that ends the stream.
-func (r *Reader) fill() error {
-	r.i, r.n = 0, 0
-	for r.n == 0 {
-		if r.rows == nil {
-			if r.next == len(r.groups) {
-				return io.EOF
+// nextGroup opens the next row group, after checking that the last one has
+// no values left over. It returns nil with r.rowsLeft > 0 or with another
+// group to open, or the error that ends the stream.
+func (r *Reader) nextGroup() error {
+	if r.group > 0 {
+		for _, c := range r.cols {
+			if !c.atEnd() {
+				return &rowio.PosError{Path: r.name, Row: r.row,
+					Err: fmt.Errorf("%s: %w: values left after the row group's %d rows", c.where(), errPage, r.file.meta.RowGroups[r.group-1].NumRows)}
 			}
-			r.rows = r.groups[r.next].Rows()
-			r.next++
-		}
-		n, err := readRows(r.rows, r.batch)
-		r.n = n
-		switch {
-		case err == io.EOF:
-			err = r.rows.Close()
-			r.rows = nil
-			if err != nil {
-				return &rowio.PosError{Path: r.name, Row: r.row + int64(n) + 1, Err: err}
-			}
-		case err != nil:
-			return &rowio.PosError{Path: r.name, Row: r.row + int64(n) + 1,
-				Err: fmt.Errorf("row group %d: %w", r.next, err)}
-		case n == 0:
-			return &rowio.PosError{Path: r.name, Row: r.row + 1,
-				Err: fmt.Errorf("row group %d: %w", r.next, io.ErrNoProgress)}
 		}
 	}
+	if r.group == len(r.file.meta.RowGroups) {
+		return io.EOF
+	}
+	rg := r.file.meta.RowGroups[r.group]
+	r.group++
+	for i, c := range r.cols {
+		c.open(r.group, rg.Columns[i])
+	}
+	r.rowsLeft = rg.NumRows
 	return nil
 }
 
-func readRows(rows parquet.Rows, batch []parquet.Row) (n int, err error) {
-	defer catch(&err, "malformed Parquet data")
-	return rows.ReadRows(batch)
-}
+// convertError is a value that does not convert: the row is skipped, the
+// stream goes on.
+type convertError struct{ err error }
 
-func (r *Reader) convert(prow parquet.Row) (row rowio.Row, err error) {
+func (e *convertError) Error() string { return e.err.Error() }
+
+func (r *Reader) readRow() (rowio.Row, error) {
+	row := make(rowio.Row, len(r.fields))
+	var bad error
 	for i := range r.fields {
-		r.fields[i].values = r.fields[i].values[:0]
-	}
-	row = make(rowio.Row, len(r.fields))
-	for _, v := range prow {
-		c := v.Column()
-		if c < 0 || c >= len(r.leaves) {
-			return nil, fmt.Errorf("value for unknown leaf column %d", c)
-		}
-		f := &r.fields[r.leaves[c]]
-		switch {
-		case f.decode == nil:
-			f.values = append(f.values, v)
-		case !v.IsNull():
-			row[r.leaves[c]] = f.decode(v)
-		}
-	}
-	for i := range r.fields {
-		f := &r.fields[i]
-		if f.decode != nil {
+		rf := &r.fields[i]
+		if rf.col != nil {
+			v, rl, _, err := rf.col.take()
+			if err != nil {
+				return nil, r.short(rf.col, err)
+			}
+			if rl != 0 {
+				return nil, fmt.Errorf("%s: %w", rf.col.where(), errLevels)
+			}
+			if v != nil {
+				if row[i], err = rf.col.decode(v); err != nil && bad == nil {
+					bad = fmt.Errorf("column %q: %w", rf.f.name, err)
+				}
+			}
 			continue
 		}
-		if row[i], err = r.nestedJSON(f); err != nil {
-			return nil, fmt.Errorf("column %q: %w", f.name, err)
+		v, err := r.nested(rf)
+		var ce *convertError
+		switch {
+		case errors.As(err, &ce):
+			if bad == nil {
+				bad = fmt.Errorf("column %q: %w", rf.f.name, ce.err)
+			}
+		case err != nil:
+			return nil, err
 		}
+		row[i] = v
+	}
+	if bad != nil {
+		return nil, &convertError{bad}
 	}
 	return row, nil
 }
 
-// nestedJSON renders one nested field as JSON text: rowio has no nested
-// values, and JSON keeps lists and structs readable in CSV and JSONL output.
-func (r *Reader) nestedJSON(f *readField) (v any, err error) {
-	defer catch(&err, "malformed Parquet data")
-	if len(f.values) == 0 {
+// short reports a column that ends before its row group does.
+func (r *Reader) short(c *column, err error) error {
+	if err == errChunkEnd {
+		return fmt.Errorf("%s: %w: fewer values than the row group's rows", c.where(), errPage)
+	}
+	return err
+}
+
+// nested reads one row of a nested field and renders it as JSON.
+func (r *Reader) nested(rf *readField) (any, error) {
+	var root any
+	for k, c := range rf.leaves {
+		r.entries = r.entries[:0]
+		for {
+			if len(r.entries) > 0 {
+				rl, ok, err := c.peekRL()
+				if err != nil {
+					return nil, err
+				}
+				if !ok || rl == 0 {
+					break
+				}
+			}
+			v, rl, dl, err := c.take()
+			if err != nil {
+				return nil, r.short(c, err)
+			}
+			r.entries = append(r.entries, entry{v: v, rl: rl, dl: dl})
+		}
+		if err := assemble(&root, rf.paths[k], r.entries, c.decode); err != nil {
+			if errors.Is(err, errLevels) {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			return nil, &convertError{err}
+		}
+	}
+	if root == nil && !rf.f.Repeated() {
 		return nil, nil
 	}
-	// The one-field schema numbers its leaves from zero.
-	r.scratch = r.scratch[:0]
-	for _, v := range f.values {
-		r.scratch = append(r.scratch, v.Level(v.RepetitionLevel(), v.DefinitionLevel(), v.Column()-f.first))
-	}
-	m := make(map[string]any, 1) // parquet-go fills a map but does not make one
-	if err := f.nested.Reconstruct(&m, r.scratch); err != nil {
-		return nil, err
-	}
-	x, ok := m[f.name]
-	if !ok || x == nil {
-		return nil, nil
-	}
-	b, err := json.Marshal(x)
+	b, err := appendJSON(nil, rf.f, root, rf.f.Repeated())
 	if err != nil {
-		return nil, err
+		if errors.Is(err, errLevels) {
+			return nil, err
+		}
+		return nil, &convertError{err}
 	}
 	return json.RawMessage(b), nil
 }
@@ -272,14 +248,6 @@ func (r *Reader) nestedJSON(f *readField) (v any, err error) {
 // Close stops reading. It does not close the io.ReaderAt given to NewReader.
 func (r *Reader) Close() error {
 	r.err = errClosed
-	r.i, r.n = 0, 0
-	if r.rows == nil {
-		return nil
-	}
-	err := r.rows.Close()
-	r.rows = nil
-	if err != nil {
-		return &rowio.PosError{Path: r.name, Err: err}
-	}
+	r.rowsLeft = 0
 	return nil
 }

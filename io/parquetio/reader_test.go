@@ -239,15 +239,15 @@ func TestCorruptPages(t *testing.T) {
 }
 
 type listRow struct {
-	Email    string     `parquet:"email"`
-	Name     *string    `parquet:"name,optional"`
-	SignupAt *time.Time `parquet:"signup_at,optional,timestamp(millisecond)"`
-	Score    float64    `parquet:"score"`
-	VIP      bool       `parquet:"vip"`
+	Email    string  `parquet:"name=email, type=BYTE_ARRAY, convertedtype=UTF8"`
+	Name     *string `parquet:"name=name, type=BYTE_ARRAY, convertedtype=UTF8"`
+	SignupAt *int64  `parquet:"name=signup_at, type=INT64, logicaltype=TIMESTAMP, logicaltype.isadjustedtoutc=true, logicaltype.unit=MILLIS"`
+	Score    float64 `parquet:"name=score, type=DOUBLE"`
+	VIP      bool    `parquet:"name=vip, type=BOOLEAN"`
 }
 
 var listRows = []listRow{
-	{Email: "alice@mxverify-fixture.net", Name: ptr("Alice"), SignupAt: ptr(time.Date(2023, 5, 1, 12, 0, 0, 0, time.UTC)), Score: 0.9, VIP: true},
+	{Email: "alice@mxverify-fixture.net", Name: ptr("Alice"), SignupAt: ptr(time.Date(2023, 5, 1, 12, 0, 0, 0, time.UTC).UnixMilli()), Score: 0.9, VIP: true},
 	{Email: "bob@mxverify-fixture.org", Score: 0.25},
 	{Email: "Carol <carol@mxverify-fixture.net>", Name: ptr("Carol"), Score: 1},
 }

@@ -1,7 +1,7 @@
 package parquetio
 
 import (
-	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,27 +12,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/deprecated"
-	"github.com/parquet-go/parquet-go/format"
+	"github.com/xitongsys/parquet-go/parquet"
 
 	"github.com/mxverify/mxverify/io/rowio"
 )
 
-// decodeFunc turns one non-null leaf value into the Go value rowio.Row
-// documents. It must copy bytes: parquet-go reuses its page buffers.
-type decodeFunc func(parquet.Value) any
+// The library holds values as interfaces of one Go type per physical type:
+// bool, int32, int64, float32, float64, and string for INT96 (12 bytes),
+// BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY.
+
+// decodeFunc turns one non-null leaf value, as the library holds it, into
+// the Go value rowio.Row documents.
+type decodeFunc func(v any) (any, error)
 
 // encodeFunc is the inverse of decodeFunc for one output column; x is never
 // nil.
-type encodeFunc func(x any) (parquet.Value, error)
-
-func logicalOf(t parquet.Type) format.LogicalTypeValue {
-	if lt := t.LogicalType(); lt != nil {
-		return lt.Value
-	}
-	return nil
-}
+type encodeFunc func(x any) (any, error)
 
 // julianUnixEpoch is the Julian day number of 1970-01-01, the origin of the
 // INT96 timestamps that Impala, Hive and old Spark versions write.
@@ -40,92 +35,145 @@ const julianUnixEpoch = 2440588
 
 const secondsPerDay = 86400
 
-func decoderOf(t parquet.Type) decodeFunc {
-	lt := logicalOf(t)
-	switch t.Kind() {
-	case parquet.Boolean:
-		return func(v parquet.Value) any { return v.Boolean() }
-	case parquet.Int32:
-		switch lt := lt.(type) {
-		case *format.DateType:
-			return func(v parquet.Value) any {
-				return time.Unix(int64(v.Int32())*secondsPerDay, 0).UTC()
-			}
-		case *format.IntType:
-			if !lt.IsSigned {
-				// An int32 cannot hold UINT_32 values above 2^31.
-				return func(v parquet.Value) any { return int64(uint32(v.Int32())) }
-			}
-		case *format.DecimalType:
-			scale := lt.Scale
-			return func(v parquet.Value) any {
-				return json.Number(formatDecimal(big.NewInt(int64(v.Int32())), scale))
-			}
-		}
-		return func(v parquet.Value) any { return v.Int32() }
-	case parquet.Int64:
-		switch lt := lt.(type) {
-		case *format.TimestampType:
-			switch lt.Unit.Value.(type) {
-			case *format.MilliSeconds:
-				return func(v parquet.Value) any { return time.UnixMilli(v.Int64()).UTC() }
-			case *format.MicroSeconds:
-				return func(v parquet.Value) any { return time.UnixMicro(v.Int64()).UTC() }
-			case *format.NanoSeconds:
-				return func(v parquet.Value) any { return time.Unix(0, v.Int64()).UTC() }
-			}
-		case *format.IntType:
-			if !lt.IsSigned {
-				// UINT_64 may exceed int64; json.Number keeps every value
-				// exact and still prints as a plain number.
-				return func(v parquet.Value) any {
-					return json.Number(strconv.FormatUint(v.Uint64(), 10))
-				}
-			}
-		case *format.DecimalType:
-			scale := lt.Scale
-			return func(v parquet.Value) any {
-				return json.Number(formatDecimal(big.NewInt(v.Int64()), scale))
-			}
-		}
-		return func(v parquet.Value) any { return v.Int64() }
-	case parquet.Int96:
-		return func(v parquet.Value) any { return int96Time(v.Int96()) }
-	case parquet.Float:
-		return func(v parquet.Value) any { return v.Float() }
-	case parquet.Double:
-		return func(v parquet.Value) any { return v.Double() }
-	case parquet.ByteArray, parquet.FixedLenByteArray:
-		switch lt := lt.(type) {
-		case *format.StringType, *format.EnumType, *format.JsonType:
-			return func(v parquet.Value) any { return string(v.ByteArray()) }
-		case *format.UUIDType:
-			return func(v parquet.Value) any { return formatUUID(v.ByteArray()) }
-		case *format.DecimalType:
-			scale := lt.Scale
-			return func(v parquet.Value) any {
-				return json.Number(formatDecimal(twosComplement(v.ByteArray()), scale))
-			}
-		}
-		// Never nil, so that an empty value stays distinct from null.
-		return func(v parquet.Value) any { return append([]byte{}, v.ByteArray()...) }
-	}
-	return func(v parquet.Value) any { return v.String() }
+var errValue = errors.New("value of the wrong type for its column")
+
+func wrongValue(v any, e *parquet.SchemaElement) error {
+	return fmt.Errorf("%w: %T for %s", errValue, v, physicalName(e))
 }
 
-func int96Time(i deprecated.Int96) time.Time {
-	nanos := int64(uint64(i[1])<<32 | uint64(i[0]))
-	day := int64(i[2]) - julianUnixEpoch
+func decoderOf(f *Field) decodeFunc {
+	e, lt := f.elem, f.logical
+	switch *e.Type {
+	case parquet.Type_BOOLEAN:
+		return func(v any) (any, error) {
+			if _, ok := v.(bool); ok {
+				return v, nil
+			}
+			return nil, wrongValue(v, e)
+		}
+	case parquet.Type_INT32:
+		var conv func(int32) any
+		switch lt.kind {
+		case lDate:
+			conv = func(n int32) any { return time.Unix(int64(n)*secondsPerDay, 0).UTC() }
+		case lTime:
+			conv = func(n int32) any { return time.UnixMilli(int64(n)).UTC() }
+		case lInt:
+			if !lt.signed {
+				// An int32 cannot hold UINT_32 values above 2^31.
+				conv = func(n int32) any { return int64(uint32(n)) }
+			}
+		case lDecimal:
+			scale := lt.scale
+			conv = func(n int32) any { return json.Number(formatDecimal(big.NewInt(int64(n)), scale)) }
+		}
+		return func(v any) (any, error) {
+			n, ok := v.(int32)
+			if !ok {
+				return nil, wrongValue(v, e)
+			}
+			if conv == nil {
+				return v, nil // no copy: the interface already holds an int32
+			}
+			return conv(n), nil
+		}
+	case parquet.Type_INT64:
+		var conv func(int64) any
+		switch lt.kind {
+		case lTimestamp, lTime:
+			switch lt.unit {
+			case unitMillis:
+				conv = func(n int64) any { return time.UnixMilli(n).UTC() }
+			case unitMicros:
+				conv = func(n int64) any { return time.UnixMicro(n).UTC() }
+			default:
+				conv = func(n int64) any { return time.Unix(0, n).UTC() }
+			}
+		case lInt:
+			if !lt.signed {
+				// UINT_64 may exceed int64; json.Number keeps every value
+				// exact and still prints as a plain number.
+				conv = func(n int64) any { return json.Number(strconv.FormatUint(uint64(n), 10)) }
+			}
+		case lDecimal:
+			scale := lt.scale
+			conv = func(n int64) any { return json.Number(formatDecimal(big.NewInt(n), scale)) }
+		}
+		return func(v any) (any, error) {
+			n, ok := v.(int64)
+			if !ok {
+				return nil, wrongValue(v, e)
+			}
+			if conv == nil {
+				return v, nil
+			}
+			return conv(n), nil
+		}
+	case parquet.Type_INT96:
+		return func(v any) (any, error) {
+			s, ok := v.(string)
+			if !ok || len(s) != 12 {
+				return nil, wrongValue(v, e)
+			}
+			return int96Time(s), nil
+		}
+	case parquet.Type_FLOAT:
+		return func(v any) (any, error) {
+			if _, ok := v.(float32); ok {
+				return v, nil
+			}
+			return nil, wrongValue(v, e)
+		}
+	case parquet.Type_DOUBLE:
+		return func(v any) (any, error) {
+			if _, ok := v.(float64); ok {
+				return v, nil
+			}
+			return nil, wrongValue(v, e)
+		}
+	}
+	// BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY.
+	var conv func(string) any
+	switch lt.kind {
+	case lString, lEnum, lJSON:
+	case lUUID:
+		conv = func(s string) any { return formatUUID([]byte(s)) }
+	case lDecimal:
+		scale := lt.scale
+		conv = func(s string) any { return json.Number(formatDecimal(twosComplement([]byte(s)), scale)) }
+	default:
+		// Never nil, so that an empty value stays distinct from null.
+		conv = func(s string) any { return []byte(s) }
+	}
+	return func(v any) (any, error) {
+		s, ok := v.(string)
+		if !ok {
+			return nil, wrongValue(v, e)
+		}
+		if conv == nil {
+			return v, nil
+		}
+		return conv(s), nil
+	}
+}
+
+// int96Time decodes the 12 bytes of an INT96 timestamp: nanoseconds of the
+// day, then the Julian day, little-endian.
+func int96Time(s string) time.Time {
+	nanos := int64(binary.LittleEndian.Uint64([]byte(s[:8])))
+	day := int64(binary.LittleEndian.Uint32([]byte(s[8:12]))) - julianUnixEpoch
 	return time.Unix(day*secondsPerDay, nanos).UTC()
 }
 
-func timeInt96(t time.Time) deprecated.Int96 {
+func timeInt96(t time.Time) string {
 	secs := t.Unix()
 	day := floorDiv(secs, secondsPerDay)
 	nanos := uint64((secs-day*secondsPerDay)*int64(time.Second) + int64(t.Nanosecond()))
-	return deprecated.Int96{uint32(nanos), uint32(nanos >> 32), uint32(day + julianUnixEpoch)}
+	var b [12]byte
+	binary.LittleEndian.PutUint64(b[:8], nanos)
+	binary.LittleEndian.PutUint32(b[8:], uint32(day+julianUnixEpoch))
+	return string(b[:])
 }
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
@@ -222,8 +270,8 @@ var (
 	errRange = errors.New("value out of range")
 )
 
-func typeError(x any, t parquet.Type) error {
-	return fmt.Errorf("%w %T for Parquet type %s", errType, x, t)
+func typeError(x any, e *parquet.SchemaElement) error {
+	return fmt.Errorf("%w %T for Parquet type %s", errType, x, physicalName(e))
 }
 
 // toInt64 accepts the integer forms a row may carry, including the text of
@@ -290,139 +338,159 @@ func toDecimal(x any, scale int32) (*big.Int, error) {
 	return nil, fmt.Errorf("%w %T for a decimal", errType, x)
 }
 
-// toBytes renders x for a byte-array column. It copies caller bytes because
-// rows are batched before parquet-go copies them into its own buffers.
-func toBytes(x any) []byte {
-	switch x := x.(type) {
-	case []byte:
-		return bytes.Clone(x)
-	case json.RawMessage:
-		return bytes.Clone(x)
-	}
-	return []byte(rowio.Text(x))
-}
-
-func int32Value(n int64, lo, hi int64) (parquet.Value, error) {
+func int32Value(n int64, lo, hi int64) (any, error) {
 	if n < lo || n > hi {
-		return parquet.Value{}, fmt.Errorf("%w: %d not in [%d, %d]", errRange, n, lo, hi)
+		return nil, fmt.Errorf("%w: %d not in [%d, %d]", errRange, n, lo, hi)
 	}
-	return parquet.Int32Value(int32(n)), nil
+	return int32(n), nil
 }
 
-func decimalValue(x *big.Int, kind parquet.Kind, length int) (parquet.Value, error) {
-	switch kind {
-	case parquet.Int32, parquet.Int64:
+func decimalValue(x *big.Int, t parquet.Type, length int) (any, error) {
+	switch t {
+	case parquet.Type_INT32, parquet.Type_INT64:
 		if !x.IsInt64() {
-			return parquet.Value{}, fmt.Errorf("%w: %s", errRange, x)
+			return nil, fmt.Errorf("%w: %s", errRange, x)
 		}
-		if kind == parquet.Int32 {
+		if t == parquet.Type_INT32 {
 			return int32Value(x.Int64(), math.MinInt32, math.MaxInt32)
 		}
-		return parquet.Int64Value(x.Int64()), nil
-	case parquet.FixedLenByteArray:
+		return x.Int64(), nil
+	case parquet.Type_FIXED_LEN_BYTE_ARRAY:
 		b, err := appendTwosComplement(x, length)
 		if err != nil {
-			return parquet.Value{}, err
+			return nil, err
 		}
-		return parquet.FixedLenByteArrayValue(b), nil
+		return string(b), nil
 	}
 	b, err := appendTwosComplement(x, 0)
 	if err != nil {
-		return parquet.Value{}, err
+		return nil, err
 	}
-	return parquet.ByteArrayValue(b), nil
+	return string(b), nil
 }
 
-// encoderOf returns the encoder for a leaf of type t. Native values (the
+// sinceMidnight is the time of day of t in UTC.
+func sinceMidnight(t time.Time) time.Duration {
+	t = t.UTC()
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
+		time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
+}
+
+// encoderOf returns the encoder for a leaf of element e. Native values (the
 // ones decoderOf produces) convert exactly; text is parsed as a convenience.
-func encoderOf(t parquet.Type) encodeFunc {
-	lt := logicalOf(t)
-	kind := t.Kind()
-	if d, ok := lt.(*format.DecimalType); ok {
-		scale, length := d.Scale, t.Length()
-		return func(x any) (parquet.Value, error) {
+func encoderOf(e *parquet.SchemaElement) encodeFunc {
+	lt := logicalOf(e)
+	t := *e.Type
+	if lt.kind == lDecimal {
+		scale, length := lt.scale, int(e.GetTypeLength())
+		return func(x any) (any, error) {
 			u, err := toDecimal(x, scale)
 			if err != nil {
-				return parquet.Value{}, err
+				return nil, err
 			}
-			return decimalValue(u, kind, length)
+			return decimalValue(u, t, length)
 		}
 	}
-	switch kind {
-	case parquet.Boolean:
-		return func(x any) (parquet.Value, error) {
+	switch t {
+	case parquet.Type_BOOLEAN:
+		return func(x any) (any, error) {
 			switch x := x.(type) {
 			case bool:
-				return parquet.BooleanValue(x), nil
+				return x, nil
 			case string:
 				if b, err := strconv.ParseBool(strings.TrimSpace(x)); err == nil {
-					return parquet.BooleanValue(b), nil
+					return b, nil
 				}
 			}
-			return parquet.Value{}, typeError(x, t)
+			return nil, typeError(x, e)
 		}
-	case parquet.Int32:
-		switch lt := lt.(type) {
-		case *format.DateType:
-			return func(x any) (parquet.Value, error) {
+	case parquet.Type_INT32:
+		switch lt.kind {
+		case lDate:
+			return func(x any) (any, error) {
 				if tm, ok := toTime(x); ok {
 					return int32Value(floorDiv(tm.Unix(), secondsPerDay), math.MinInt32, math.MaxInt32)
 				}
 				if n, ok := toInt64(x); ok {
 					return int32Value(n, math.MinInt32, math.MaxInt32)
 				}
-				return parquet.Value{}, typeError(x, t)
+				return nil, typeError(x, e)
 			}
-		case *format.IntType:
+		case lTime:
+			return func(x any) (any, error) {
+				if tm, ok := toTime(x); ok {
+					return int32(sinceMidnight(tm).Milliseconds()), nil
+				}
+				if n, ok := toInt64(x); ok {
+					return int32Value(n, math.MinInt32, math.MaxInt32)
+				}
+				return nil, typeError(x, e)
+			}
+		case lInt:
 			// INT(8), UINT(16) and the like are stored as int32; keep values
 			// inside the declared width so other readers do not see them wrap.
 			var lo, hi int64
-			if w := min(max(int(lt.BitWidth), 1), 32); lt.IsSigned {
+			if w := min(max(int(lt.bitWidth), 1), 32); lt.signed {
 				lo, hi = -(1 << (w - 1)), 1<<(w-1)-1
 			} else {
 				lo, hi = 0, 1<<w-1
 			}
-			return func(x any) (parquet.Value, error) {
+			return func(x any) (any, error) {
 				n, ok := toInt64(x)
 				if !ok {
-					return parquet.Value{}, typeError(x, t)
+					return nil, typeError(x, e)
+				}
+				if n < lo || n > hi {
+					return nil, fmt.Errorf("%w: %d not in [%d, %d]", errRange, n, lo, hi)
 				}
 				// int32(n) keeps the low 32 bits, which is also how UINT(32)
 				// values above 2^31 are stored.
-				return int32Value(n, lo, hi)
+				return int32(n), nil
 			}
 		}
-		return func(x any) (parquet.Value, error) {
+		return func(x any) (any, error) {
 			n, ok := toInt64(x)
 			if !ok {
-				return parquet.Value{}, typeError(x, t)
+				return nil, typeError(x, e)
 			}
 			return int32Value(n, math.MinInt32, math.MaxInt32)
 		}
-	case parquet.Int64:
-		switch lt := lt.(type) {
-		case *format.TimestampType:
+	case parquet.Type_INT64:
+		switch lt.kind {
+		case lTimestamp, lTime:
 			var unix func(time.Time) int64
-			switch lt.Unit.Value.(type) {
-			case *format.MilliSeconds:
+			switch lt.unit {
+			case unitMillis:
 				unix = time.Time.UnixMilli
-			case *format.MicroSeconds:
+			case unitMicros:
 				unix = time.Time.UnixMicro
 			default:
 				unix = time.Time.UnixNano
 			}
-			return func(x any) (parquet.Value, error) {
+			if lt.kind == lTime {
+				unix = func(t time.Time) int64 {
+					d := sinceMidnight(t)
+					switch lt.unit {
+					case unitMillis:
+						return d.Milliseconds()
+					case unitMicros:
+						return d.Microseconds()
+					}
+					return d.Nanoseconds()
+				}
+			}
+			return func(x any) (any, error) {
 				if tm, ok := toTime(x); ok {
-					return parquet.Int64Value(unix(tm)), nil
+					return unix(tm), nil
 				}
 				if n, ok := toInt64(x); ok {
-					return parquet.Int64Value(n), nil
+					return n, nil
 				}
-				return parquet.Value{}, typeError(x, t)
+				return nil, typeError(x, e)
 			}
-		case *format.IntType:
-			if !lt.IsSigned {
-				return func(x any) (parquet.Value, error) {
+		case lInt:
+			if !lt.signed {
+				return func(x any) (any, error) {
 					var s string
 					switch x := x.(type) {
 					case json.Number:
@@ -432,82 +500,92 @@ func encoderOf(t parquet.Type) encodeFunc {
 					default:
 						n, ok := toInt64(x)
 						if !ok || n < 0 {
-							return parquet.Value{}, typeError(x, t)
+							return nil, typeError(x, e)
 						}
-						return parquet.Int64Value(n), nil
+						return n, nil
 					}
 					u, err := strconv.ParseUint(s, 10, 64)
 					if err != nil {
-						return parquet.Value{}, fmt.Errorf("%w: %q", errRange, s)
+						return nil, fmt.Errorf("%w: %q", errRange, s)
 					}
-					return parquet.Int64Value(int64(u)), nil
+					return int64(u), nil
 				}
 			}
 		}
-		return func(x any) (parquet.Value, error) {
+		return func(x any) (any, error) {
 			if n, ok := toInt64(x); ok {
-				return parquet.Int64Value(n), nil
+				return n, nil
 			}
-			return parquet.Value{}, typeError(x, t)
+			return nil, typeError(x, e)
 		}
-	case parquet.Int96:
-		return func(x any) (parquet.Value, error) {
+	case parquet.Type_INT96:
+		return func(x any) (any, error) {
 			if tm, ok := toTime(x); ok {
-				return parquet.Int96Value(timeInt96(tm)), nil
+				return timeInt96(tm), nil
 			}
-			return parquet.Value{}, typeError(x, t)
+			return nil, typeError(x, e)
 		}
-	case parquet.Float:
-		return func(x any) (parquet.Value, error) {
+	case parquet.Type_FLOAT:
+		return func(x any) (any, error) {
 			if f, ok := x.(float32); ok {
-				return parquet.FloatValue(f), nil
+				return f, nil
 			}
 			if f, ok := toFloat64(x); ok {
-				return parquet.FloatValue(float32(f)), nil
+				return float32(f), nil
 			}
-			return parquet.Value{}, typeError(x, t)
+			return nil, typeError(x, e)
 		}
-	case parquet.Double:
-		return func(x any) (parquet.Value, error) {
+	case parquet.Type_DOUBLE:
+		return func(x any) (any, error) {
 			if f, ok := toFloat64(x); ok {
-				return parquet.DoubleValue(f), nil
+				return f, nil
 			}
-			return parquet.Value{}, typeError(x, t)
+			return nil, typeError(x, e)
 		}
-	case parquet.ByteArray:
-		return func(x any) (parquet.Value, error) {
-			if s, ok := x.(string); ok {
-				return parquet.ValueOf(s), nil // no copy: strings are immutable
-			}
-			return parquet.ByteArrayValue(toBytes(x)), nil
-		}
-	case parquet.FixedLenByteArray:
-		length := t.Length()
-		_, isUUID := lt.(*format.UUIDType)
-		return func(x any) (parquet.Value, error) {
-			var b []byte
-			if s, ok := x.(string); ok && isUUID {
-				var err error
-				if b, err = parseUUID(s); err != nil {
-					return parquet.Value{}, err
+	case parquet.Type_BYTE_ARRAY:
+		return textEncoder
+	case parquet.Type_FIXED_LEN_BYTE_ARRAY:
+		length := int(e.GetTypeLength())
+		isUUID := lt.kind == lUUID
+		return func(x any) (any, error) {
+			var s string
+			if str, ok := x.(string); ok && isUUID {
+				b, err := parseUUID(str)
+				if err != nil {
+					return nil, err
 				}
+				s = string(b)
 			} else {
-				b = toBytes(x)
+				s = toText(x)
 			}
-			if len(b) != length {
-				return parquet.Value{}, fmt.Errorf("%w: %d bytes for a %d-byte column", errRange, len(b), length)
+			if len(s) != length {
+				return nil, fmt.Errorf("%w: %d bytes for a %d-byte column", errRange, len(s), length)
 			}
-			return parquet.FixedLenByteArrayValue(b), nil
+			return s, nil
 		}
 	}
-	return func(x any) (parquet.Value, error) { return parquet.Value{}, typeError(x, t) }
+	return func(x any) (any, error) { return nil, typeError(x, e) }
+}
+
+// toText renders x for a byte-array column. A string goes as it is: the
+// library holds byte arrays as strings, so none is copied.
+func toText(x any) string {
+	switch x := x.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case json.RawMessage:
+		return string(x)
+	}
+	return rowio.Text(x)
 }
 
 // textEncoder writes any value as text, for the string columns of lists
 // without a Parquet source and for the columns a run adds.
-func textEncoder(x any) (parquet.Value, error) {
-	if s, ok := x.(string); ok {
-		return parquet.ValueOf(s), nil
+func textEncoder(x any) (any, error) {
+	if _, ok := x.(string); ok {
+		return x, nil // no copy: the interface already holds the string
 	}
-	return parquet.ByteArrayValue([]byte(rowio.Text(x))), nil
+	return toText(x), nil
 }

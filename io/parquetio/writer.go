@@ -1,25 +1,168 @@
 package parquetio
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
-	"github.com/parquet-go/parquet-go"
+	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/xitongsys/parquet-go/common"
+	"github.com/xitongsys/parquet-go/layout"
+	"github.com/xitongsys/parquet-go/parquet"
+	"github.com/xitongsys/parquet-go/schema"
+	"github.com/xitongsys/parquet-go/writer"
 
 	"github.com/mxverify/mxverify/io/rowio"
 )
 
+// fileWriter drives the library's writer.ParquetWriter for a schema known
+// only at run time. The caller shreds rows into one layout.Table per leaf
+// column (values and levels); the library encodes, compresses and lays out
+// the pages, row groups and footer.
+type fileWriter struct {
+	w      io.Writer
+	pw     *writer.ParquetWriter
+	leaves []*leafOut
+	tables map[string]*layout.Table // what the next flush writes
+	rows   []any                    // len(rows) is what the library counts
+	group  int                      // rows in the open row group
+}
+
+// leafOut is one leaf column of an output.
+type leafOut struct {
+	key          string // the library's path of the column
+	info         *common.Tag
+	stats        *parquet.SchemaElement // the type without annotations, see newFileWriter
+	maxDL, maxRL int32
+	rep          parquet.FieldRepetitionType
+	table        layout.Table
+}
+
+// newFileWriter starts a file of the schema elems (depth-first, the root
+// first). Every column is PLAIN: the library's dictionary chunks read the
+// statistics setting from the dictionary page, which never has it, and
+// dereference the null counts that omitted statistics leave nil
+// (layout.PagesToDictChunk). zstd shrinks repeated values about as well.
+func newFileWriter(w io.Writer, elems []*parquet.SchemaElement) (fw *fileWriter, err error) {
+	defer catch(&err, "parquet-go failed")
+	// The library keys columns by names made into Go identifiers
+	// (common.StringToVariableName maps "email" and "Email" alike); it gets
+	// made-up names and the real ones are put back for the footer.
+	renamed := make([]*parquet.SchemaElement, len(elems))
+	for i, e := range elems {
+		c := *e
+		c.Name = fmt.Sprintf("c%d", i)
+		renamed[i] = &c
+	}
+	pw, err := writer.NewParquetWriterFromWriter(w, renamed, 1)
+	if err != nil {
+		return nil, fmt.Errorf("start Parquet file: %w", err)
+	}
+	sh := pw.SchemaHandler
+	for i, e := range elems {
+		sh.Infos[i].ExName = e.Name
+	}
+	sh.CreateInExMap()
+	pw.CompressionType = parquet.CompressionCodec_ZSTD
+	pw.PageSize = writePageBytes
+	// Row groups are cut by row count in flush, never by the library's
+	// size estimate.
+	pw.RowGroupSize = math.MaxInt64
+	fw = &fileWriter{w: w, pw: pw, tables: map[string]*layout.Table{}}
+	pw.MarshalFunc = func([]any, *schema.SchemaHandler) (*map[string]*layout.Table, error) {
+		return &fw.tables, nil
+	}
+	for k, e := range renamed {
+		if e.GetNumChildren() > 0 || k == 0 {
+			continue
+		}
+		path := sh.IndexMap[int32(k)]
+		maxDL, _ := sh.MaxDefinitionLevel(common.StrToPath(path))
+		maxRL, _ := sh.MaxRepetitionLevel(common.StrToPath(path))
+		info := sh.Infos[k]
+		// The library's statistics miscount nulls (layout.TableToDataPages
+		// starts its count one value in), and readers that trust them could
+		// skip row groups wrongly: write none.
+		info.OmitStats = true
+		// Page sizing picks a comparison per type and panics on
+		// annotations it does not know (ENUM, for one); statistics are
+		// off, so the physical type is all it needs.
+		t := *e.Type
+		l := &leafOut{key: path, info: info, stats: &parquet.SchemaElement{Type: &t, Name: e.Name},
+			maxDL: maxDL, maxRL: maxRL, rep: e.GetRepetitionType()}
+		l.table = layout.Table{Path: common.StrToPath(path), Schema: l.stats, Info: info,
+			MaxDefinitionLevel: maxDL, MaxRepetitionLevel: maxRL, RepetitionType: l.rep}
+		fw.leaves = append(fw.leaves, l)
+	}
+	return fw, nil
+}
+
+// reset empties the leaves' tables for the next batch, keeping capacity.
+func (fw *fileWriter) reset() {
+	for _, l := range fw.leaves {
+		t := &l.table
+		clear(t.Values)
+		t.Values, t.DefinitionLevels, t.RepetitionLevels = t.Values[:0], t.DefinitionLevels[:0], t.RepetitionLevels[:0]
+	}
+}
+
+// flush encodes the rows shredded into the leaves' tables, n of them, and
+// closes the row group when it reaches rowGroupRows or when last is set.
+func (fw *fileWriter) flush(n int, last bool) (err error) {
+	defer catch(&err, "parquet-go failed")
+	for _, l := range fw.leaves {
+		// The library keeps pages, not tables, after a flush: a copy of
+		// the header is enough for the backing arrays to be reused.
+		t := l.table
+		fw.tables[l.key] = &t
+	}
+	if cap(fw.rows) < n {
+		fw.rows = make([]any, n)
+	}
+	fw.pw.Objs = fw.rows[:n]
+	fw.group += n
+	cut := last || fw.group >= rowGroupRows
+	if cut {
+		fw.group = 0
+	}
+	err = fw.pw.Flush(cut)
+	fw.reset()
+	return err
+}
+
+// close writes the footer. It is the library's WriteStop without the column
+// and offset indexes, which it fills with page value counts where row
+// counts belong and with empty statistics.
+func (fw *fileWriter) close() (err error) {
+	defer catch(&err, "parquet-go failed")
+	pw := fw.pw
+	pw.RenameSchema()
+	ts := thrift.NewTSerializer()
+	ts.Protocol = thrift.NewTCompactProtocolFactoryConf(nil).GetProtocol(ts.Transport)
+	createdBy := "parquet-go version 1.6.2 (mxverify)"
+	pw.Footer.CreatedBy = &createdBy
+	footer, err := ts.Write(context.Background(), pw.Footer)
+	if err != nil {
+		return err
+	}
+	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+	footer = append(footer, "PAR1"...)
+	_, err = pw.PFile.Write(footer)
+	return err
+}
+
 // Writer writes rows as Parquet in row groups of bounded size, so a list of
 // millions of rows never sits in memory whole.
 type Writer struct {
-	pw      *parquet.GenericWriter[any]
+	fw      *fileWriter
 	columns []writeColumn
-	batch   []parquet.Row
-	n       int   // rows in batch
-	group   int   // rows in the open row group, flushed or not
+	n       int   // rows shredded since the last flush
 	rows    int64 // rows accepted by Write
 	err     error // sticky: the first failure to write, or errWriterClosed
+	vals    []any // one row's encoded values
 }
 
 type writeColumn struct {
@@ -41,11 +184,11 @@ var _ rowio.Writer = (*Writer)(nil)
 // them, added by the run, are optional strings. Nested src fields (lists,
 // maps, structs) become optional JSON columns holding the text Reader gives
 // for them.
-func NewWriter(w io.Writer, columns []string, src *parquet.Schema) (*Writer, error) {
+func NewWriter(w io.Writer, columns []string, src *Schema) (*Writer, error) {
 	if len(columns) == 0 {
 		return nil, errors.New("parquet output needs at least one column")
 	}
-	var srcFields []parquet.Field
+	var srcFields []*Field
 	if src != nil {
 		srcFields = src.Fields()
 		if len(columns) < len(srcFields) {
@@ -53,7 +196,11 @@ func NewWriter(w io.Writer, columns []string, src *parquet.Schema) (*Writer, err
 		}
 	}
 	seen := make(map[string]bool, len(columns))
-	fields := make([]parquet.Field, len(columns))
+	n := int32(len(columns))
+	elems := []*parquet.SchemaElement{{Name: "mxverify", NumChildren: &n}}
+	if src != nil && src.Name() != "" {
+		elems[0].Name = src.Name()
+	}
 	cols := make([]writeColumn, len(columns))
 	for i, name := range columns {
 		if name == "" {
@@ -63,56 +210,47 @@ func NewWriter(w io.Writer, columns []string, src *parquet.Schema) (*Writer, err
 			return nil, fmt.Errorf("duplicate column %q", name)
 		}
 		seen[name] = true
-		var node parquet.Node
+		var e *parquet.SchemaElement
 		if i < len(srcFields) {
 			f := srcFields[i]
 			if f.Name() != name {
 				return nil, fmt.Errorf("column %d is %q but the source schema has %q", i+1, name, f.Name())
 			}
-			node, cols[i] = sourceColumn(f)
+			e, cols[i] = sourceColumn(f)
 		} else {
-			node = parquet.Optional(parquet.String())
+			e = textElement(name, parquet.FieldRepetitionType_OPTIONAL)
 			cols[i] = writeColumn{name: name, optional: true, encode: textEncoder}
 		}
-		fields[i] = namedField(name, node)
+		elems = append(elems, e)
 	}
-	schemaName := "mxverify"
-	if src != nil && src.Name() != "" {
-		schemaName = src.Name()
-	}
-	schema := parquet.NewSchema(schemaName, orderedGroup(fields))
-	pw, err := newParquetWriter(w, schema)
+	fw, err := newFileWriter(w, elems)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{pw: pw, columns: cols, batch: make([]parquet.Row, writeBatchRows)}, nil
+	return &Writer{fw: fw, columns: cols, vals: make([]any, len(cols))}, nil
 }
 
-// newParquetWriter writes rows of schema, which is known only at run time:
-// hence a GenericWriter of any, fed parquet.Rows.
-func newParquetWriter(w io.Writer, schema *parquet.Schema) (pw *parquet.GenericWriter[any], err error) {
-	defer catch(&err, "parquet-go failed")
-	opts := []parquet.WriterOption{schema, parquet.Compression(&parquet.Zstd)}
-	// NewGenericWriter panics on a configuration it refuses; asking
-	// first turns that into an error.
-	if _, err := parquet.NewWriterConfig(opts...); err != nil {
-		return nil, fmt.Errorf("configure Parquet writer: %w", err)
-	}
-	return parquet.NewGenericWriter[any](w, opts...), nil
+func textElement(name string, rep parquet.FieldRepetitionType) *parquet.SchemaElement {
+	t, ct := parquet.Type_BYTE_ARRAY, parquet.ConvertedType_UTF8
+	return &parquet.SchemaElement{Name: name, Type: &t, ConvertedType: &ct, RepetitionType: &rep,
+		LogicalType: &parquet.LogicalType{STRING: parquet.NewStringType()}}
 }
 
-// sourceColumn rebuilds a source leaf from its type alone: a node from a
-// file also carries that file's encodings, which a writer may not support.
-func sourceColumn(f parquet.Field) (parquet.Node, writeColumn) {
+// sourceColumn rebuilds a source leaf from its type alone, without the
+// source file's field id and children counts.
+func sourceColumn(f *Field) (*parquet.SchemaElement, writeColumn) {
 	if !f.Leaf() || f.Repeated() {
-		return parquet.Optional(parquet.JSON()), writeColumn{name: f.Name(), optional: true, encode: textEncoder}
+		t, ct := parquet.Type_BYTE_ARRAY, parquet.ConvertedType_JSON
+		rep := parquet.FieldRepetitionType_OPTIONAL
+		e := &parquet.SchemaElement{Name: f.Name(), Type: &t, ConvertedType: &ct, RepetitionType: &rep,
+			LogicalType: &parquet.LogicalType{JSON: parquet.NewJsonType()}}
+		return e, writeColumn{name: f.Name(), optional: true, encode: textEncoder}
 	}
-	col := writeColumn{name: f.Name(), optional: f.Optional(), encode: encoderOf(f.Type())}
-	node := parquet.Leaf(f.Type())
-	if col.optional {
-		node = parquet.Optional(node)
-	}
-	return node, col
+	s := f.elem
+	rep := f.rep
+	e := &parquet.SchemaElement{Name: f.Name(), Type: s.Type, TypeLength: s.TypeLength, RepetitionType: &rep,
+		ConvertedType: s.ConvertedType, Scale: s.Scale, Precision: s.Precision, LogicalType: s.LogicalType}
+	return e, writeColumn{name: f.Name(), optional: f.Optional(), encode: encoderOf(s)}
 }
 
 // Write adds one row. Its values must fit the column types; nil is null.
@@ -123,62 +261,50 @@ func (w *Writer) Write(row rowio.Row) error {
 	if len(row) != len(w.columns) {
 		return fmt.Errorf("row %d: %d values for %d columns", w.rows+1, len(row), len(w.columns))
 	}
-	prow := w.batch[w.n][:0]
+	// Every value is checked before any is kept, so that a rejected row
+	// leaves nothing behind.
 	for i, x := range row {
 		c := &w.columns[i]
 		if x == nil {
 			if !c.optional {
 				return fmt.Errorf("row %d: column %q: null in a required column", w.rows+1, c.name)
 			}
-			prow = append(prow, parquet.Value{}.Level(0, 0, i))
+			w.vals[i] = nil
 			continue
 		}
 		v, err := c.encode(x)
 		if err != nil {
 			return fmt.Errorf("row %d: column %q: %w", w.rows+1, c.name, err)
 		}
-		def := 0
-		if c.optional {
-			def = 1
-		}
-		prow = append(prow, v.Level(0, def, i))
+		w.vals[i] = v
 	}
-	w.batch[w.n] = prow
+	for i, l := range w.fw.leaves {
+		t := &l.table
+		v := w.vals[i]
+		dl := l.maxDL
+		if v == nil {
+			dl = 0
+		}
+		t.Values = append(t.Values, v)
+		t.DefinitionLevels = append(t.DefinitionLevels, dl)
+		t.RepetitionLevels = append(t.RepetitionLevels, 0)
+	}
 	w.n++
 	w.rows++
-	if w.n == len(w.batch) {
-		return w.flushBatch()
+	if w.n == writeBatchRows {
+		return w.flush(false)
 	}
 	return nil
 }
 
-// flushBatch hands the batch to parquet-go and closes the row group once it
-// holds rowGroupRows rows.
-func (w *Writer) flushBatch() error {
-	if w.n == 0 {
-		return nil
-	}
+func (w *Writer) flush(last bool) error {
 	n := w.n
 	w.n = 0
-	if err := writeRows(w.pw, w.batch[:n]); err != nil {
+	if err := w.fw.flush(n, last); err != nil {
 		w.err = fmt.Errorf("write Parquet rows: %w", err)
 		return w.err
 	}
-	w.group += n
-	if w.group >= rowGroupRows {
-		w.group = 0
-		if err := w.pw.Flush(); err != nil {
-			w.err = fmt.Errorf("write Parquet row group: %w", err)
-			return w.err
-		}
-	}
 	return nil
-}
-
-func writeRows(pw *parquet.GenericWriter[any], rows []parquet.Row) (err error) {
-	defer catch(&err, "parquet-go failed")
-	_, err = pw.WriteRows(rows)
-	return err
 }
 
 // Close writes the buffered rows and the footer. It does not close the
@@ -190,10 +316,10 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := w.flushBatch(); err != nil {
+	if err := w.flush(true); err != nil {
 		return err
 	}
-	if err := w.pw.Close(); err != nil {
+	if err := w.fw.close(); err != nil {
 		w.err = fmt.Errorf("write Parquet footer: %w", err)
 		return w.err
 	}

@@ -9,8 +9,6 @@ import (
 	"os"
 	"sync"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/mxverify/mxverify/io/csvio"
 	"github.com/mxverify/mxverify/io/fileio"
 	"github.com/mxverify/mxverify/io/jsonlio"
@@ -37,7 +35,7 @@ type Source struct {
 	// file that is only the first read not having got there yet.
 	spooled chan struct{}
 	opened  int
-	schema  *parquet.Schema
+	schema  *parquetio.Schema
 	header  csvio.HeaderMode // how a CSV or TSV list's first record is read
 }
 
@@ -90,7 +88,7 @@ func (s *Source) Format() fileio.Format { return s.format }
 
 // ParquetSchema is the schema of a Parquet input once it has been opened,
 // so that a Parquet output can keep the input's column types.
-func (s *Source) ParquetSchema() *parquet.Schema { return s.schema }
+func (s *Source) ParquetSchema() *parquetio.Schema { return s.schema }
 
 // Open starts a new read from the first row. It may be called while an
 // earlier read is under way; for standard input it then waits until the
@@ -260,7 +258,7 @@ func create(path string, stdout io.Writer) (*Output, fileio.Format, error) {
 
 // CreateRows starts a per-address output. With a Parquet source and a
 // Parquet output the input's column types are kept.
-func CreateRows(path string, stdout io.Writer, columns []string, src *parquet.Schema) (*Output, error) {
+func CreateRows(path string, stdout io.Writer, columns []string, src *parquetio.Schema) (*Output, error) {
 	o, format, err := create(path, stdout)
 	if err != nil {
 		return nil, err
