@@ -42,12 +42,26 @@ demo: build
 	  echo; echo "== per-domain results: $(OUT)/demo-domains.csv (mx column cut)"; cut -c1-150 $(OUT)/demo-domains.csv | head -n 12; \
 	  exit $$code'
 
-# unbound is the real recursive resolver of the end-to-end test.
+# unbound is the real recursive resolver of the end-to-end test. DuckDB,
+# as the npm package @duckdb/node-api (its native library inside), reads
+# back the Parquet files io/parquetio writes; it goes to $(DUCKDB_NODE),
+# outside git, and node from Debian where it is missing.
+DUCKDB_NODE         := $(OUT)/duckdb-node
+DUCKDB_NODE_VERSION := 1.5.6-r.1
 test-deps:
 	@command -v unbound >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound >/dev/null; \
 	  else echo "unbound is not installed: the end-to-end resolver test will be skipped"; fi; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's nodejs and npm (for DuckDB, the Parquet read-back test)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "npm is not installed: the DuckDB read-back test will be skipped"; fi; }
+	@[ -d $(DUCKDB_NODE)/node_modules/@duckdb/node-api ] || ! command -v npm >/dev/null 2>&1 || { \
+	  echo "installing @duckdb/node-api@$(DUCKDB_NODE_VERSION) from npm into $(DUCKDB_NODE) (DuckDB, for the Parquet read-back test)"; \
+	  mkdir -p $(DUCKDB_NODE) && npm install --prefix $(DUCKDB_NODE) --no-audit --no-fund --no-save --silent \
+	    @duckdb/node-api@$(DUCKDB_NODE_VERSION); }
 	@$(GO) mod download
 
 test: test-deps

@@ -29,19 +29,23 @@ import (
 
 var errPage = errors.New("malformed page")
 
+// runPadding is how many values past a page's count its runs may hold.
+const runPadding = 1024
+
 func pageErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errPage, fmt.Sprintf(format, args...))
 }
 
 // checkRuns walks an RLE/bit-packed hybrid stream of width bw (without its
-// length prefix) and fails if it holds more than n values, plus the padding
-// of a last bit-packed group.
+// length prefix) and fails if it holds more than n values plus runPadding.
+// Writers pad the last bit-packed run: to a group of 8 by the spec, DuckDB
+// to 256 values.
 func checkRuns(b []byte, bw int, n int) error {
 	if bw < 0 || bw > 32 {
 		return pageErr("bit width %d", bw)
 	}
 	total := uint64(0)
-	limit := uint64(n) + 7
+	limit := uint64(n) + runPadding
 	for len(b) > 0 {
 		h, k := binary.Uvarint(b)
 		if k <= 0 {
