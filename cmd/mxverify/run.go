@@ -211,6 +211,78 @@ func (o *options) validate() error {
 	return nil
 }
 
+// checkOverwrites refuses an output that is an input, or the cache, or
+// another output: outputs replace their file at the end of the run, so
+// "mxverify run list.csv -o list.csv" would swap the list for its results,
+// and two outputs at one path would leave only the last. It runs before
+// any DNS query, and compares files, not spellings: ./list.csv, a hard
+// link or a symbolic link to it are list.csv too.
+func (o *options) checkOverwrites() error {
+	type file struct{ flag, path string }
+	var keep []file // files no output may replace
+	for _, in := range o.inputs {
+		if in != fileio.Stdio {
+			keep = append(keep, file{"input", in})
+		}
+	}
+	if o.cache != "" {
+		keep = append(keep, file{"--cache", o.cache})
+	}
+	var outs []file
+	for _, f := range []file{{"-o", o.out}, {"--domains", o.domains}, {"--summary", o.summary},
+		{"--changes", o.changes}, {"--metrics", o.metrics}, {"--cpuprofile", o.cpuProfile}} {
+		if f.path == "" || f.path == fileio.Stdio {
+			continue
+		}
+		for _, k := range keep {
+			if sameFile(f.path, k.path) {
+				if k.flag == "input" {
+					return fmt.Errorf("%s %s is the input %s: refusing to overwrite an input", f.flag, f.path, k.path)
+				}
+				return fmt.Errorf("%s %s is the %s file %s: refusing to overwrite it", f.flag, f.path, k.flag, k.path)
+			}
+		}
+		for _, prev := range outs {
+			if sameFile(f.path, prev.path) {
+				return fmt.Errorf("%s %s is the same file as %s %s: two outputs cannot share a file", f.flag, f.path, prev.flag, prev.path)
+			}
+		}
+		outs = append(outs, f)
+	}
+	return nil
+}
+
+// sameFile reports whether two paths name one file: the same path once
+// made absolute and clean, the same device and inode when both exist, or
+// the same name in the same directory when neither exists yet.
+func sameFile(a, b string) bool {
+	if absPath(a) == absPath(b) {
+		return true
+	}
+	ai, aerr := os.Stat(a)
+	bi, berr := os.Stat(b)
+	switch {
+	case aerr == nil && berr == nil:
+		return os.SameFile(ai, bi)
+	case aerr == nil || berr == nil:
+		return false // one exists, the other does not
+	case filepath.Base(a) != filepath.Base(b):
+		return false
+	}
+	ad, aerr := os.Stat(filepath.Dir(a))
+	bd, berr := os.Stat(filepath.Dir(b))
+	return aerr == nil && berr == nil && os.SameFile(ad, bd)
+}
+
+// absPath is path made absolute and clean; a path that cannot be made
+// absolute is compared as it is.
+func absPath(path string) string {
+	if p, err := filepath.Abs(path); err == nil {
+		return p
+	}
+	return filepath.Clean(path)
+}
+
 // logFormatOf finds --log-format in arguments that did not parse, so that
 // even a usage error reaches a JSON log collector as JSON.
 func logFormatOf(args []string) string {
@@ -257,6 +329,10 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	log := newLogger(o.logFormat, stderr)
 	if err := o.validate(); err != nil {
 		log.Error(err.Error() + "; run 'mxverify run --help' for usage")
+		return exitError
+	}
+	if err := o.checkOverwrites(); err != nil {
+		log.Error(err.Error())
 		return exitError
 	}
 	if o.cpuProfile != "" {
