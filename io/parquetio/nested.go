@@ -118,6 +118,43 @@ func assemble(root *any, p leafPath, entries []entry, decode decodeFunc) error {
 	return nil
 }
 
+// groupShape is how the value of a group is written as JSON, and so how
+// that JSON is read back (jsonParser): one rule for both directions.
+type groupShape int
+
+const (
+	shapeStruct  groupShape = iota // an object keyed by the children's names
+	shapeList                      // LIST: an array of the element field's values
+	shapeRecords                   // LIST, two-level: an array of the repeated field's values
+	shapeMap                       // MAP: an object keyed by the keys' text
+)
+
+// shapeOf follows parquet-format's LogicalTypes.md. In a LIST the element
+// is the repeated group's only child, unless the group is a legacy
+// two-level list whose records are the elements (the backward
+// compatibility rules: a repeated primitive, a group of several fields, or
+// one named "array" or "<list>_tuple"). A MAP whose keys are not a
+// primitive, or a LIST or MAP of another layout, is written as the struct
+// it is.
+func shapeOf(f *Field) groupShape {
+	if len(f.children) != 1 || !f.children[0].Repeated() {
+		return shapeStruct
+	}
+	r := f.children[0]
+	switch f.logical.kind {
+	case lList:
+		if len(r.children) == 1 && r.name != "array" && r.name != f.name+"_tuple" {
+			return shapeList
+		}
+		return shapeRecords
+	case lMap:
+		if len(r.children) == 2 && r.children[0].Leaf() && !r.children[0].Repeated() {
+			return shapeMap
+		}
+	}
+	return shapeStruct
+}
+
 // appendJSON writes the value v of field f. A repeated field's value is the
 // list of its occurrences; LIST- and MAP-annotated groups become arrays and
 // objects.
@@ -152,32 +189,25 @@ func appendJSON(b []byte, f *Field, v any, repeated bool) ([]byte, error) {
 	if !ok {
 		return nil, errLevels
 	}
-	switch f.logical.kind {
-	case lList:
-		if len(f.children) == 1 && f.children[0].Repeated() {
-			r := f.children[0]
-			// The element is the repeated group's only child, unless the
-			// group is a legacy two-level list whose records are the
-			// elements (parquet-format LogicalTypes.md, backward
-			// compatibility rules).
-			if len(r.children) == 1 && r.name != "array" && r.name != f.name+"_tuple" {
-				return appendElements(b, r, g.vals[0], r.children[0], func(x any) any { return x.(*groupNode).vals[0] })
-			}
-			return appendJSON(b, r, g.vals[0], true)
-		}
-	case lMap:
-		if len(f.children) == 1 && f.children[0].Repeated() && len(f.children[0].children) == 2 {
-			return appendMap(b, f.children[0], g.vals[0])
-		}
+	switch shapeOf(f) {
+	case shapeList:
+		r := f.children[0]
+		return appendElements(b, r, g.vals[0], r.children[0], func(x any) any { return x.(*groupNode).vals[0] })
+	case shapeRecords:
+		return appendJSON(b, f.children[0], g.vals[0], true)
+	case shapeMap:
+		return appendMap(b, f.children[0], g.vals[0])
 	}
 	b = append(b, '{')
 	for i, c := range f.children {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, c.name)
-		b = append(b, ':')
 		var err error
+		if b, err = appendString(b, c.name); err != nil {
+			return nil, err
+		}
+		b = append(b, ':')
 		if b, err = appendJSON(b, c, g.vals[i], c.Repeated()); err != nil {
 			return nil, err
 		}
@@ -230,9 +260,11 @@ func appendMap(b []byte, kv *Field, v any) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, rowio.Text(g.vals[0]))
-		b = append(b, ':')
 		var err error
+		if b, err = appendString(b, rowio.Text(g.vals[0])); err != nil {
+			return nil, err
+		}
+		b = append(b, ':')
 		if b, err = appendJSON(b, kv.children[1], g.vals[1], kv.children[1].Repeated()); err != nil {
 			return nil, err
 		}

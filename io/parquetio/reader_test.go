@@ -296,3 +296,33 @@ func TestReadAfterClose(t *testing.T) {
 		t.Fatalf("Read after Close = %v, want an error", err)
 	}
 }
+
+// TestNestedKeysAreJSON checks that map keys, which may hold any bytes, are
+// quoted as JSON strings: a control character escaped Go's way (\x01, \a)
+// would make text that JSONL outputs reject and JSON readers cannot parse.
+func TestNestedKeysAreJSON(t *testing.T) {
+	type mapped struct {
+		M map[string]int32 `parquet:"name=m, type=MAP, convertedtype=MAP, keytype=BYTE_ARRAY, keyconvertedtype=UTF8, valuetype=INT32"`
+	}
+	keys := []string{"bell\a", "nul\x00", "quote\"", "tab\t", "Zoë", "bad\xff"}
+	m := map[string]int32{}
+	for i, k := range keys {
+		m[k] = int32(i)
+	}
+	rows := readAll(t, mustOpen(t, mustWriteStructs(t, []mapped{{M: m}}), "keys.parquet"))
+	raw, ok := rows[0][0].(json.RawMessage)
+	if !ok {
+		t.Fatalf("map read as %T, want json.RawMessage", rows[0][0])
+	}
+	var got map[string]int32
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("map read as invalid JSON %s: %v", raw, err)
+	}
+	want := map[string]int32{}
+	for i, k := range keys {
+		want[strings.ToValidUTF8(k, "\uFFFD")] = int32(i)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("map read as %s, want the keys %q", raw, keys)
+	}
+}
