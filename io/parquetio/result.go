@@ -76,8 +76,8 @@ func resultRecordOf(r verify.Result) ResultRecord {
 	return rec
 }
 
-// resultSchema is the per-domain schema, depth-first; the comments give the
-// leaf index of each column.
+// resultSchema is the per-domain schema, depth-first. WriteResult gives its
+// top-level fields' values in this order.
 func resultSchema() []*parquet.SchemaElement {
 	req, opt, rep := parquet.FieldRepetitionType_REQUIRED, parquet.FieldRepetitionType_OPTIONAL, parquet.FieldRepetitionType_REPEATED
 	group := func(name string, n int32, r parquet.FieldRepetitionType, lt *parquet.LogicalType) *parquet.SchemaElement {
@@ -97,50 +97,36 @@ func resultSchema() []*parquet.SchemaElement {
 	root := int32(8)
 	return []*parquet.SchemaElement{
 		{Name: "ResultRecord", NumChildren: &root},
-		textElement("domain", req), // 0
-		textElement("status", req), // 1
-		textElement("reason", req), // 2
+		textElement("domain", req),
+		textElement("status", req),
+		textElement("reason", req),
 		group("mx", 1, req, list),
 		group("list", 1, rep, nil),
 		group("element", 5, req, nil),
-		integer("preference", parquet.Type_INT32, 32, parquet.ConvertedType_INT_32), // 3
-		textElement("host", req), // 4
-		textElement("role", req), // 5
+		integer("preference", parquet.Type_INT32, 32, parquet.ConvertedType_INT_32),
+		textElement("host", req),
+		textElement("role", req),
 		group("addresses", 1, req, list),
 		group("list", 1, rep, nil),
-		textElement("element", req),                                          // 6
-		textElement("cname", req),                                            // 7
-		{Name: "implicit_mx", Type: &boolean, RepetitionType: &req},          // 8
-		integer("ttl", parquet.Type_INT64, 64, parquet.ConvertedType_INT_64), // 9
-		{Name: "checked_at", Type: &int64t, RepetitionType: &opt, ConvertedType: &tsct, // 10
+		textElement("element", req),
+		textElement("cname", req),
+		{Name: "implicit_mx", Type: &boolean, RepetitionType: &req},
+		integer("ttl", parquet.Type_INT64, 64, parquet.ConvertedType_INT_64),
+		{Name: "checked_at", Type: &int64t, RepetitionType: &opt, ConvertedType: &tsct,
 			LogicalType: &parquet.LogicalType{TIMESTAMP: &parquet.TimestampType{IsAdjustedToUTC: true,
 				Unit: &parquet.TimeUnit{MILLIS: parquet.NewMilliSeconds()}}}},
-		textElement("resolver", req), // 11
+		textElement("resolver", req),
 	}
 }
-
-// Leaf indexes of the per-domain columns, in resultSchema's order.
-const (
-	rDomain = iota
-	rStatus
-	rReason
-	rPreference
-	rHost
-	rRole
-	rAddress
-	rCNAME
-	rImplicitMX
-	rTTL
-	rCheckedAt
-	rResolver
-)
 
 // ResultWriter writes one ResultRecord per domain, flushing a row group every
 // rowGroupRows results to keep memory bounded.
 type ResultWriter struct {
-	fw  *fileWriter
-	n   int   // records shredded since the last flush
-	err error // sticky: the first failure, or errWriterClosed
+	fw    *fileWriter
+	n     int   // records shredded since the last flush
+	err   error // sticky: the first failure, or errWriterClosed
+	vals  []any // one record's values, by top-level field
+	nodes nodes // for the mx tree
 }
 
 // NewResultWriter writes per-domain results to w.
@@ -149,15 +135,7 @@ func NewResultWriter(w io.Writer) (*ResultWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ResultWriter{fw: fw}, nil
-}
-
-// add appends one value with its levels to leaf i.
-func (w *ResultWriter) add(i int, v any, rl, dl int32) {
-	t := &w.fw.leaves[i].table
-	t.Values = append(t.Values, v)
-	t.RepetitionLevels = append(t.RepetitionLevels, rl)
-	t.DefinitionLevels = append(t.DefinitionLevels, dl)
+	return &ResultWriter{fw: fw, vals: make([]any, len(fw.schema.fields))}, nil
 }
 
 // WriteResult adds the record of one domain.
@@ -166,45 +144,28 @@ func (w *ResultWriter) WriteResult(r verify.Result) error {
 		return w.err
 	}
 	rec := resultRecordOf(r)
-	w.add(rDomain, rec.Domain, 0, 0)
-	w.add(rStatus, rec.Status, 0, 0)
-	w.add(rReason, rec.Reason, 0, 0)
-	// mx is a list of structs holding a list: an empty mx is one entry
-	// defined up to mx (level 0); element j starts at repetition level 1,
-	// its first address too, the others at level 2.
-	if len(rec.MX) == 0 {
-		for _, i := range []int{rPreference, rHost, rRole, rAddress, rCNAME} {
-			w.add(i, nil, 0, 0)
+	// mx is a LIST of structs holding a LIST: the tree shred takes, as
+	// assemble would build it from a file.
+	n := &w.nodes
+	n.reset()
+	mx := n.list(len(rec.MX))
+	for i, e := range rec.MX {
+		addrs := n.list(len(e.Addresses))
+		for j, a := range e.Addresses {
+			addrs.items[j] = n.listItem(a)
 		}
+		el := n.group(5)
+		el.vals[0], el.vals[1], el.vals[2], el.vals[3], el.vals[4] = e.Preference, e.Host, e.Role, n.listGroup(addrs), e.CNAME
+		mx.items[i] = n.listItem(el)
 	}
-	for j, mx := range rec.MX {
-		rl := int32(1)
-		if j == 0 {
-			rl = 0
-		}
-		w.add(rPreference, mx.Preference, rl, 1)
-		w.add(rHost, mx.Host, rl, 1)
-		w.add(rRole, mx.Role, rl, 1)
-		w.add(rCNAME, mx.CNAME, rl, 1)
-		if len(mx.Addresses) == 0 {
-			w.add(rAddress, nil, rl, 1)
-		}
-		for k, a := range mx.Addresses {
-			if k == 0 {
-				w.add(rAddress, a, rl, 2)
-			} else {
-				w.add(rAddress, a, 2, 2)
-			}
-		}
-	}
-	w.add(rImplicitMX, rec.ImplicitMX, 0, 0)
-	w.add(rTTL, rec.TTL, 0, 0)
+	var checked any
 	if rec.CheckedAt != nil {
-		w.add(rCheckedAt, rec.CheckedAt.UnixMilli(), 0, 1)
-	} else {
-		w.add(rCheckedAt, nil, 0, 0)
+		checked = rec.CheckedAt.UnixMilli()
 	}
-	w.add(rResolver, rec.Resolver, 0, 0)
+	w.vals = append(w.vals[:0], rec.Domain, rec.Status, rec.Reason, n.listGroup(mx), rec.ImplicitMX, rec.TTL, checked, rec.Resolver)
+	if err := w.fw.shredRow(w.vals); err != nil {
+		return fmt.Errorf("domain %q: %w", rec.Domain, err)
+	}
 	if w.n++; w.n == writeBatchRows {
 		return w.flush(false)
 	}

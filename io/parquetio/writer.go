@@ -25,7 +25,9 @@ import (
 type fileWriter struct {
 	w      io.Writer
 	pw     *writer.ParquetWriter
-	leaves []*leafOut
+	schema *Schema                  // the output's, parsed back: shred walks it
+	leaves []*leafOut               // by Field.leaf of schema's leaves
+	marks  []int                    // per leaf, the entries before the row being shredded
 	tables map[string]*layout.Table // what the next flush writes
 	rows   []any                    // len(rows) is what the library counts
 	group  int                      // rows in the open row group
@@ -33,12 +35,10 @@ type fileWriter struct {
 
 // leafOut is one leaf column of an output.
 type leafOut struct {
-	key          string // the library's path of the column
-	info         *common.Tag
-	stats        *parquet.SchemaElement // the type without annotations, see newFileWriter
-	maxDL, maxRL int32
-	rep          parquet.FieldRepetitionType
-	table        layout.Table
+	key   string // the library's path of the column
+	info  *common.Tag
+	stats *parquet.SchemaElement // the type without annotations, see newFileWriter
+	table layout.Table
 }
 
 // newFileWriter starts a file of the schema elems (depth-first, the root
@@ -47,6 +47,12 @@ type leafOut struct {
 // dereference the null counts that omitted statistics leave nil
 // (layout.PagesToDictChunk). zstd shrinks repeated values about as well.
 func newFileWriter(w io.Writer, elems []*parquet.SchemaElement) (fw *fileWriter, err error) {
+	// The schema is parsed as a file's would be, so that shred walks the
+	// same tree, with the same levels, as a reader of the output.
+	s, err := parseSchema(elems)
+	if err != nil {
+		return nil, fmt.Errorf("output schema: %w", err)
+	}
 	defer catch(&err, "parquet-go failed")
 	// The library keys columns by names made into Go identifiers
 	// (common.StringToVariableName maps "email" and "Email" alike); it gets
@@ -71,17 +77,14 @@ func newFileWriter(w io.Writer, elems []*parquet.SchemaElement) (fw *fileWriter,
 	// Row groups are cut by row count in flush, never by the library's
 	// size estimate.
 	pw.RowGroupSize = math.MaxInt64
-	fw = &fileWriter{w: w, pw: pw, tables: map[string]*layout.Table{}}
+	fw = &fileWriter{w: w, pw: pw, schema: s, marks: make([]int, len(s.leaves)), tables: map[string]*layout.Table{}}
 	pw.MarshalFunc = func([]any, *schema.SchemaHandler) (*map[string]*layout.Table, error) {
 		return &fw.tables, nil
 	}
-	for k, e := range renamed {
-		if e.GetNumChildren() > 0 || k == 0 {
-			continue
-		}
+	for _, leaf := range s.leaves {
+		k := leaf.index
+		e := renamed[k]
 		path := sh.IndexMap[int32(k)]
-		maxDL, _ := sh.MaxDefinitionLevel(common.StrToPath(path))
-		maxRL, _ := sh.MaxRepetitionLevel(common.StrToPath(path))
 		info := sh.Infos[k]
 		// The library's statistics miscount nulls (layout.TableToDataPages
 		// starts its count one value in), and readers that trust them could
@@ -91,10 +94,11 @@ func newFileWriter(w io.Writer, elems []*parquet.SchemaElement) (fw *fileWriter,
 		// annotations it does not know (ENUM, for one); statistics are
 		// off, so the physical type is all it needs.
 		t := *e.Type
-		l := &leafOut{key: path, info: info, stats: &parquet.SchemaElement{Type: &t, Name: e.Name},
-			maxDL: maxDL, maxRL: maxRL, rep: e.GetRepetitionType()}
+		l := &leafOut{key: path, info: info, stats: &parquet.SchemaElement{Type: &t, Name: e.Name}}
+		// The levels' bit widths come from the same tree as the levels
+		// shred writes.
 		l.table = layout.Table{Path: common.StrToPath(path), Schema: l.stats, Info: info,
-			MaxDefinitionLevel: maxDL, MaxRepetitionLevel: maxRL, RepetitionType: l.rep}
+			MaxDefinitionLevel: leaf.def, MaxRepetitionLevel: leaf.repLevel, RepetitionType: leaf.rep}
 		fw.leaves = append(fw.leaves, l)
 	}
 	return fw, nil
@@ -278,16 +282,8 @@ func (w *Writer) Write(row rowio.Row) error {
 		}
 		w.vals[i] = v
 	}
-	for i, l := range w.fw.leaves {
-		t := &l.table
-		v := w.vals[i]
-		dl := l.maxDL
-		if v == nil {
-			dl = 0
-		}
-		t.Values = append(t.Values, v)
-		t.DefinitionLevels = append(t.DefinitionLevels, dl)
-		t.RepetitionLevels = append(t.RepetitionLevels, 0)
+	if err := w.fw.shredRow(w.vals); err != nil {
+		return fmt.Errorf("row %d: %w", w.rows+1, err)
 	}
 	w.n++
 	w.rows++
