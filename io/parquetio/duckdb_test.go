@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -64,31 +63,39 @@ func duckDB(t *testing.T) func(files ...string) map[string]duckTable {
 type duckTable struct {
 	Columns []struct{ Name, Type string }
 	Rows    [][]*string
+	Schema  []map[string]*string // parquet_schema(): name, type, repetition_type, ...
 }
 
 // TestDuckDBReadsOutput checks that what parquetio writes reads back in
-// DuckDB with the same types: a per-address output keeps each input
-// column's type (DuckDB's reading of the input and of the output agree,
-// values included) and adds VARCHAR columns; the per-domain output's mx is
-// a list of structs.
+// DuckDB with the same types. A per-address output written from a DuckDB
+// list (every scalar type in each codec, and lists, structs and maps of
+// every kind) has the input's columns with the input's DuckDB types, nested
+// ones included, the input's schema elements group for group, and the
+// input's values; the run's columns are VARCHAR. The per-domain output's mx
+// is a list of structs.
 func TestDuckDBReadsOutput(t *testing.T) {
 	read := duckDB(t)
 	dir := t.TempDir()
 
-	src := filepath.Join(fixtures, "duckdb_types.snappy.parquet")
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := mustOpen(t, data, src)
-	rows := readAll(t, in)
-	for i := range rows {
-		rows[i] = append(rows[i], "mxverify-fixture.net", "deliverable", nil)
-	}
-	columns := append(append([]string{}, in.Columns()...), "mx_domain", "mx_status", "mx_reason")
-	addresses := filepath.Join(dir, "addresses.parquet")
-	if err := os.WriteFile(addresses, writeRows(t, columns, in.Schema(), rows), 0o644); err != nil {
-		t.Fatal(err)
+	var files []string
+	outputs := map[string]string{} // input -> output
+	for _, name := range []string{
+		"duckdb_types.snappy.parquet", "duckdb_types.zstd.parquet", "duckdb_types.gzip.parquet",
+		"duckdb_types.plain.parquet", "duckdb_nested.zstd.parquet",
+	} {
+		src := filepath.Join(fixtures, name)
+		in := mustOpen(t, mustReadFixture(t, name), src)
+		rows := readAll(t, in)
+		for i := range rows {
+			rows[i] = append(rows[i], "mxverify-fixture.net", "deliverable", nil)
+		}
+		columns := append(append([]string{}, in.Columns()...), "mx_domain", "mx_status", "mx_reason")
+		out := filepath.Join(dir, "addresses-"+name)
+		if err := os.WriteFile(out, writeRows(t, columns, in.Schema(), rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		outputs[src] = out
+		files = append(files, src, out)
 	}
 
 	var buf bytes.Buffer
@@ -119,38 +126,11 @@ func TestDuckDBReadsOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got := read(src, addresses, domains)
-	want, out := got[src], got[addresses]
-	if len(out.Columns) != len(want.Columns)+3 {
-		t.Fatalf("DuckDB reads %d columns, want %d", len(out.Columns), len(want.Columns)+3)
-	}
-	for i, c := range want.Columns {
-		if nested(c.Type) {
-			// Lists, structs and maps are written as the JSON text the
-			// reader gives for them, as before.
-			c.Type = "JSON"
-		}
-		if out.Columns[i] != c {
-			t.Errorf("column %d: DuckDB reads %+v, the input was %+v", i+1, out.Columns[i], c)
-		}
-	}
-	for _, c := range out.Columns[len(want.Columns):] {
-		if c.Type != "VARCHAR" {
-			t.Errorf("added column %q is %s, want VARCHAR", c.Name, c.Type)
-		}
-	}
-	if len(out.Rows) != len(want.Rows) {
-		t.Fatalf("DuckDB reads %d rows, want %d", len(out.Rows), len(want.Rows))
-	}
-	for i := range want.Rows {
-		for j, v := range want.Rows[i] {
-			if nested(want.Columns[j].Type) {
-				continue
-			}
-			if !reflect.DeepEqual(out.Rows[i][j], v) {
-				t.Errorf("row %d column %s: DuckDB reads %v, the input had %v", i+1, want.Columns[j].Name, deref(out.Rows[i][j]), deref(v))
-			}
-		}
+	got := read(append(files, domains)...)
+	for src, addresses := range outputs {
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			compareDuck(t, got[src], got[addresses])
+		})
 	}
 
 	res := got[domains]
@@ -177,8 +157,50 @@ func TestDuckDBReadsOutput(t *testing.T) {
 	}
 }
 
-func nested(duckType string) bool {
-	return strings.HasPrefix(duckType, "STRUCT(") || strings.HasPrefix(duckType, "MAP(") || strings.HasSuffix(duckType, "[]")
+// compareDuck compares DuckDB's reading of a per-address output with its
+// reading of the input: the input's columns, types, schema elements and
+// values, then three VARCHAR columns.
+func compareDuck(t *testing.T, want, out duckTable) {
+	t.Helper()
+	if len(out.Columns) != len(want.Columns)+3 {
+		t.Fatalf("DuckDB reads %d columns, want %d", len(out.Columns), len(want.Columns)+3)
+	}
+	for i, c := range want.Columns {
+		if out.Columns[i] != c {
+			t.Errorf("column %d: DuckDB reads %+v, the input was %+v", i+1, out.Columns[i], c)
+		}
+	}
+	for _, c := range out.Columns[len(want.Columns):] {
+		if c.Type != "VARCHAR" {
+			t.Errorf("added column %q is %s, want VARCHAR", c.Name, c.Type)
+		}
+	}
+	// The elements of the input's fields, groups included, come first and
+	// alike; the run's three follow. Of the root, which is no field, only
+	// the name is kept.
+	if len(out.Schema) != len(want.Schema)+3 {
+		t.Fatalf("output has %d schema elements, want %d", len(out.Schema), len(want.Schema)+3)
+	}
+	for i, e := range want.Schema {
+		for k, v := range e {
+			if i == 0 && k != "name" {
+				continue
+			}
+			if got := out.Schema[i][k]; deref(got) != deref(v) {
+				t.Errorf("schema element %d (%s): %s is %s, the input's %s", i, deref(e["name"]), k, deref(got), deref(v))
+			}
+		}
+	}
+	if len(out.Rows) != len(want.Rows) {
+		t.Fatalf("DuckDB reads %d rows, want %d", len(out.Rows), len(want.Rows))
+	}
+	for i := range want.Rows {
+		for j, v := range want.Rows[i] {
+			if !reflect.DeepEqual(out.Rows[i][j], v) {
+				t.Errorf("row %d column %s: DuckDB reads %v, the input had %v", i+1, want.Columns[j].Name, deref(out.Rows[i][j]), deref(v))
+			}
+		}
+	}
 }
 
 func deref(s *string) string {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -117,10 +118,22 @@ func assertRow(t *testing.T, got, want rowio.Row) {
 		t.Fatalf("row has %d values, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if !reflect.DeepEqual(got[i], want[i]) {
+		if !reflect.DeepEqual(got[i], want[i]) && !(isNaN(got[i]) && isNaN(want[i]) && reflect.TypeOf(got[i]) == reflect.TypeOf(want[i])) {
 			t.Errorf("value %d = %T(%v), want %T(%v)", i, got[i], show(got[i]), want[i], show(want[i]))
 		}
 	}
+}
+
+// isNaN is for assertRow: a NaN read back is the NaN written, though it
+// never equals itself.
+func isNaN(v any) bool {
+	switch f := v.(type) {
+	case float32:
+		return math.IsNaN(float64(f))
+	case float64:
+		return math.IsNaN(f)
+	}
+	return false
 }
 
 func show(v any) any {

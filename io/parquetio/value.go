@@ -134,16 +134,15 @@ func decoderOf(f *Field) decodeFunc {
 	}
 	// BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY.
 	var conv func(string) any
-	switch lt.kind {
-	case lString, lEnum, lJSON:
-	case lUUID:
-		conv = func(s string) any { return formatUUID([]byte(s)) }
-	case lDecimal:
-		scale := lt.scale
-		conv = func(s string) any { return json.Number(formatDecimal(twosComplement([]byte(s)), scale)) }
-	default:
+	switch {
+	case rawBytes(f):
 		// Never nil, so that an empty value stays distinct from null.
 		conv = func(s string) any { return []byte(s) }
+	case lt.kind == lUUID:
+		conv = func(s string) any { return formatUUID([]byte(s)) }
+	case lt.kind == lDecimal:
+		scale := lt.scale
+		conv = func(s string) any { return json.Number(formatDecimal(twosComplement([]byte(s)), scale)) }
 	}
 	return func(v any) (any, error) {
 		s, ok := v.(string)
@@ -155,6 +154,20 @@ func decoderOf(f *Field) decodeFunc {
 		}
 		return conv(s), nil
 	}
+}
+
+// rawBytes reports whether a leaf's values are bytes that no annotation
+// makes text, a UUID or a number: decoderOf gives them as []byte, which
+// JSON carries as base64 and a map key as the bytes themselves.
+func rawBytes(f *Field) bool {
+	if t := f.elem.Type; t == nil || *t != parquet.Type_BYTE_ARRAY && *t != parquet.Type_FIXED_LEN_BYTE_ARRAY {
+		return false
+	}
+	switch f.logical.kind {
+	case lString, lEnum, lJSON, lUUID, lDecimal:
+		return false
+	}
+	return true
 }
 
 // int96Time decodes the 12 bytes of an INT96 timestamp: nanoseconds of the
@@ -527,13 +540,31 @@ func encoderOf(e *parquet.SchemaElement) encodeFunc {
 		}
 	case parquet.Type_FLOAT:
 		return func(x any) (any, error) {
-			if f, ok := x.(float32); ok {
-				return f, nil
+			var s string
+			switch x := x.(type) {
+			case float32:
+				return x, nil
+			case json.Number:
+				s = string(x)
+			case string:
+				s = strings.TrimSpace(x)
+			default:
+				if f, ok := toFloat64(x); ok {
+					return float32(f), nil
+				}
+				return nil, typeError(x, e)
 			}
-			if f, ok := toFloat64(x); ok {
-				return float32(f), nil
+			// Text is parsed as a float32 at once: through a float64 it
+			// would be rounded twice, and could miss the float32 it was
+			// printed from.
+			f, err := strconv.ParseFloat(s, 32)
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, fmt.Errorf("%w: %s for a float", errRange, s)
 			}
-			return nil, typeError(x, e)
+			if err != nil {
+				return nil, typeError(x, e)
+			}
+			return float32(f), nil
 		}
 	case parquet.Type_DOUBLE:
 		return func(x any) (any, error) {

@@ -3,6 +3,7 @@ package parquetio
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -163,15 +164,16 @@ func (fw *fileWriter) close() (err error) {
 type Writer struct {
 	fw      *fileWriter
 	columns []writeColumn
-	n       int   // rows shredded since the last flush
-	rows    int64 // rows accepted by Write
-	err     error // sticky: the first failure to write, or errWriterClosed
-	vals    []any // one row's encoded values
+	nested  *jsonParser // for the nested columns' values
+	n       int         // rows shredded since the last flush
+	rows    int64       // rows accepted by Write
+	err     error       // sticky: the first failure to write, or errWriterClosed
+	vals    []any       // one row's encoded values
 }
 
 type writeColumn struct {
 	name     string
-	optional bool
+	optional bool // nil is accepted: null, or an empty list for a repeated column
 	encode   encodeFunc
 }
 
@@ -186,8 +188,10 @@ var _ rowio.Writer = (*Writer)(nil)
 // columns must start with src's top-level fields, in order, and those keep
 // their Parquet type so that typed input comes out typed; the columns after
 // them, added by the run, are optional strings. Nested src fields (lists,
-// maps, structs) become optional JSON columns holding the text Reader gives
-// for them.
+// maps, structs, repeated fields) keep their whole group: their values are
+// the JSON text Reader gives for them (json.RawMessage, or a string or
+// []byte of JSON), read back against the field's schema and written as
+// nested values, so that other readers see the input's type.
 func NewWriter(w io.Writer, columns []string, src *Schema) (*Writer, error) {
 	if len(columns) == 0 {
 		return nil, errors.New("parquet output needs at least one column")
@@ -205,7 +209,6 @@ func NewWriter(w io.Writer, columns []string, src *Schema) (*Writer, error) {
 	if src != nil && src.Name() != "" {
 		elems[0].Name = src.Name()
 	}
-	cols := make([]writeColumn, len(columns))
 	for i, name := range columns {
 		if name == "" {
 			return nil, fmt.Errorf("column %d has no name", i+1)
@@ -214,24 +217,65 @@ func NewWriter(w io.Writer, columns []string, src *Schema) (*Writer, error) {
 			return nil, fmt.Errorf("duplicate column %q", name)
 		}
 		seen[name] = true
-		var e *parquet.SchemaElement
 		if i < len(srcFields) {
 			f := srcFields[i]
 			if f.Name() != name {
 				return nil, fmt.Errorf("column %d is %q but the source schema has %q", i+1, name, f.Name())
 			}
-			e, cols[i] = sourceColumn(f)
+			elems = appendSchema(elems, f)
 		} else {
-			e = textElement(name, parquet.FieldRepetitionType_OPTIONAL)
-			cols[i] = writeColumn{name: name, optional: true, encode: textEncoder}
+			elems = append(elems, textElement(name, parquet.FieldRepetitionType_OPTIONAL))
 		}
-		elems = append(elems, e)
 	}
 	fw, err := newFileWriter(w, elems)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{fw: fw, columns: cols, vals: make([]any, len(cols))}, nil
+	// The encoders work on the output's fields, which are the source's
+	// copied.
+	wr := &Writer{fw: fw, columns: make([]writeColumn, len(columns)), vals: make([]any, len(columns))}
+	for i, f := range fw.schema.fields {
+		c := &wr.columns[i]
+		c.name = f.name
+		switch {
+		case i >= len(srcFields):
+			c.optional, c.encode = true, textEncoder
+		case f.Leaf() && !f.Repeated():
+			c.optional, c.encode = f.Optional(), encoderOf(f.elem)
+		default:
+			if wr.nested == nil {
+				wr.nested = &jsonParser{enc: make([]encodeFunc, len(fw.schema.leaves))}
+			}
+			for _, l := range fw.schema.leaves {
+				if l.top() == f {
+					wr.nested.enc[l.leaf] = encoderOf(l.elem)
+				}
+			}
+			c.optional, c.encode = f.Optional() || f.Repeated(), wr.nestedEncoder(f)
+		}
+	}
+	return wr, nil
+}
+
+// nestedEncoder takes the JSON text of nested field f to the tree shred
+// writes. The JSON round trip is the price of rowio's row model, which has
+// no nested values: the Reader's json.RawMessage goes as it is to CSV and
+// JSONL outputs.
+func (w *Writer) nestedEncoder(f *Field) encodeFunc {
+	return func(x any) (any, error) {
+		var text []byte
+		switch x := x.(type) {
+		case json.RawMessage:
+			text = x
+		case []byte:
+			text = x
+		case string:
+			text = []byte(x)
+		default:
+			return nil, fmt.Errorf("%w %T for the nested type %s", errType, x, f.Type())
+		}
+		return w.nested.parse(f, text)
+	}
 }
 
 func textElement(name string, rep parquet.FieldRepetitionType) *parquet.SchemaElement {
@@ -240,21 +284,26 @@ func textElement(name string, rep parquet.FieldRepetitionType) *parquet.SchemaEl
 		LogicalType: &parquet.LogicalType{STRING: parquet.NewStringType()}}
 }
 
-// sourceColumn rebuilds a source leaf from its type alone, without the
-// source file's field id and children counts.
-func sourceColumn(f *Field) (*parquet.SchemaElement, writeColumn) {
-	if !f.Leaf() || f.Repeated() {
-		t, ct := parquet.Type_BYTE_ARRAY, parquet.ConvertedType_JSON
-		rep := parquet.FieldRepetitionType_OPTIONAL
-		e := &parquet.SchemaElement{Name: f.Name(), Type: &t, ConvertedType: &ct, RepetitionType: &rep,
-			LogicalType: &parquet.LogicalType{JSON: parquet.NewJsonType()}}
-		return e, writeColumn{name: f.Name(), optional: true, encode: textEncoder}
-	}
+// appendSchema appends the schema elements of source field f and of the
+// fields under it, depth-first, each rebuilt from its type and repetition
+// alone: the source file's field ids are not carried over.
+func appendSchema(elems []*parquet.SchemaElement, f *Field) []*parquet.SchemaElement {
 	s := f.elem
 	rep := f.rep
-	e := &parquet.SchemaElement{Name: f.Name(), Type: s.Type, TypeLength: s.TypeLength, RepetitionType: &rep,
+	e := &parquet.SchemaElement{Name: f.name, RepetitionType: &rep,
 		ConvertedType: s.ConvertedType, Scale: s.Scale, Precision: s.Precision, LogicalType: s.LogicalType}
-	return e, writeColumn{name: f.Name(), optional: f.Optional(), encode: encoderOf(s)}
+	if f.Leaf() {
+		e.Type, e.TypeLength = s.Type, s.TypeLength
+	} else {
+		// A group has children and no type, whatever a source file says.
+		n := int32(len(f.children))
+		e.NumChildren = &n
+	}
+	elems = append(elems, e)
+	for _, c := range f.children {
+		elems = appendSchema(elems, c)
+	}
+	return elems
 }
 
 // Write adds one row. Its values must fit the column types; nil is null.
@@ -267,6 +316,9 @@ func (w *Writer) Write(row rowio.Row) error {
 	}
 	// Every value is checked before any is kept, so that a rejected row
 	// leaves nothing behind.
+	if w.nested != nil {
+		w.nested.nodes.reset()
+	}
 	for i, x := range row {
 		c := &w.columns[i]
 		if x == nil {

@@ -51,6 +51,43 @@ await write(typed, 'duckdb_types.zstd.parquet', 'COMPRESSION zstd');
 await write(typed, 'duckdb_types.gzip.parquet', 'COMPRESSION gzip');
 await write(typed, 'duckdb_types.plain.parquet', 'COMPRESSION uncompressed');
 
+// Nested values as a list export may carry them: lists of every leaf type
+// the readers convert (so a value written back must be the same value),
+// lists of lists, lists of structs, structs holding lists and structs, maps
+// with text and integer keys. Row 1 has values with nulls inside them (a
+// null element, a struct with a null field, a map with a null value), row
+// 2 is nulls at the top, row 3 empty lists, maps and structs whose fields
+// are all null.
+const nested = `
+SELECT * FROM (VALUES
+  (1, 'alice@mxverify-fixture.net',
+   [1, NULL, 3]::INTEGER[], {'a': 7, 'b': 'x'}, MAP {'k1': 1, 'k2': NULL},
+   [[1, 2], [], NULL, [NULL]]::INTEGER[][],
+   [{'host': 'mx1.mxverify-fixture.net', 'pref': 10}, NULL, {'host': NULL, 'pref': 20}],
+   {'name': 'Zoë', 'tags': ['t1', NULL], 'inner': {'score': 1.5::DOUBLE, 'seen': DATE '2024-02-29'}},
+   ['a', '', 'quote" and \\ backslash']::VARCHAR[],
+   [12.34::DECIMAL(4,2), -0.01::DECIMAL(4,2)], [1234567890123456789012.34567::DECIMAL(30,5)],
+   [-8::TINYINT, 127::TINYINT], [18446744073709551615::UBIGINT, 0::UBIGINT],
+   [9223372036854775807::BIGINT, (-9223372036854775808)::BIGINT],
+   [1.5::FLOAT, 'NaN'::FLOAT, 'inf'::FLOAT, 0.1::FLOAT], [-2.25::DOUBLE, 1e300::DOUBLE, '-inf'::DOUBLE],
+   [true, false, NULL], [DATE '2024-02-29', DATE '1969-12-31', NULL], [TIME '12:34:56.789', TIME '00:00:00'],
+   [TIMESTAMP '2024-02-29 23:59:58.123456', TIMESTAMP '1900-01-01 00:00:00'], [TIMESTAMPTZ '2024-02-29 23:59:58.5+00'],
+   [TIMESTAMP_NS '1970-01-01 00:00:00.000000001'],
+   ['\\x00\\xFFab'::BLOB, ''::BLOB], ['123e4567-e89b-12d3-a456-426614174000'::UUID],
+   MAP {1: ['a', 'b'], 2: []::VARCHAR[], 3: NULL}),
+  (2, 'bob@mxverify-fixture.org', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (3, 'carol@mxverify-fixture.net', []::INTEGER[], {'a': NULL, 'b': NULL}, MAP {}::MAP(VARCHAR, INTEGER),
+   [[]]::INTEGER[][], []::STRUCT(host VARCHAR, pref INTEGER)[],
+   {'name': NULL, 'tags': [], 'inner': NULL},
+   [NULL]::VARCHAR[], []::DECIMAL(4,2)[], []::DECIMAL(30,5)[], []::TINYINT[], []::UBIGINT[], []::BIGINT[],
+   []::FLOAT[], []::DOUBLE[], []::BOOLEAN[], []::DATE[], []::TIME[], []::TIMESTAMP[], []::TIMESTAMPTZ[],
+   []::TIMESTAMP_NS[], []::BLOB[], []::UUID[], MAP {}::MAP(INTEGER, VARCHAR[]))
+) t(id, email, ints, pair, kv, grid, mxs, profile, words, prices, bigdec, tiny, ubig, big,
+    floats, doubles, flags, days, tods, stamps, zoned, nanos, blobs, uids, imap)`;
+
+await write(nested, 'duckdb_nested.zstd.parquet', 'COMPRESSION zstd');
+
 // 5,000 rows in two row groups with format version 2: DELTA_BINARY_PACKED
 // integers, DELTA_LENGTH_BYTE_ARRAY strings, BYTE_STREAM_SPLIT doubles,
 // dictionaries for the repetitive columns, and pages of nulls.
