@@ -64,7 +64,7 @@ func CreateStd(path string, stdout io.Writer) (*File, error) {
 	f := &File{path: path, tmp: tmp, wb: &writeback{f: tmp}}
 	f.bw = bufio.NewWriterSize(f.wb, writeBufSize)
 	f.w = f.bw
-	if hasGzipSuffix(path) {
+	if gzipped(path) {
 		f.gz = gzip.NewWriter(f.bw)
 		f.w = f.gz
 	}

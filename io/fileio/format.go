@@ -37,21 +37,12 @@ func (f Format) String() string {
 // rather than after a half-read input.
 var ErrUnknownFormat = errors.New("unknown file format")
 
-// accepted is matched in order against the lower-cased path; the list is
-// also the help text of ErrUnknownFormat.
-var accepted = []struct {
+// formats maps extensions to formats; a .gz after one means gzip, except
+// after .parquet. The list is also the help text of ErrUnknownFormat.
+var formats = []struct {
 	ext    string
 	format Format
-	gzip   bool
-}{
-	{".csv", CSV, false},
-	{".csv.gz", CSV, true},
-	{".tsv", TSV, false},
-	{".tsv.gz", TSV, true},
-	{".jsonl", JSONL, false},
-	{".jsonl.gz", JSONL, true},
-	{".parquet", Parquet, false},
-}
+}{{".csv", CSV}, {".tsv", TSV}, {".jsonl", JSONL}, {".parquet", Parquet}}
 
 // FormatOf tells the format of path from its extension (in any case) and
 // whether the file is gzip-compressed. "-" (standard input or output) is
@@ -61,16 +52,27 @@ func FormatOf(path string) (Format, bool, error) {
 	if path == Stdio {
 		return CSV, false, nil
 	}
-	lower := strings.ToLower(path)
-	for _, a := range accepted {
-		if strings.HasSuffix(lower, a.ext) {
-			return a.format, a.gzip, nil
-		}
+	gz := gzipped(path)
+	name := strings.ToLower(path)
+	if gz {
+		name = name[:len(name)-len(".gz")]
 	}
-	exts := make([]string, len(accepted))
-	for i, a := range accepted {
-		exts[i] = a.ext
+	var exts []string
+	for _, f := range formats {
+		if strings.HasSuffix(name, f.ext) && !(gz && f.format == Parquet) {
+			return f.format, gz, nil
+		}
+		exts = append(exts, f.ext)
+		if f.format != Parquet {
+			exts = append(exts, f.ext+".gz")
+		}
 	}
 	return 0, false, fmt.Errorf("%s: %w: want a name ending in %s, or - for standard input/output",
 		path, ErrUnknownFormat, strings.Join(exts, ", "))
+}
+
+// gzipped is the one rule for compression: a name that ends in .gz, in any
+// case, is read and written through gzip.
+func gzipped(path string) bool {
+	return len(path) >= 3 && strings.EqualFold(path[len(path)-3:], ".gz")
 }

@@ -13,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"syscall"
 )
 
@@ -89,7 +88,7 @@ func OpenStream(name string, r io.Reader) (*Input, error) {
 
 // gunzipByName puts a gzip reader over in.r when the name ends in .gz.
 func (in *Input) gunzipByName() error {
-	if !hasGzipSuffix(in.name) {
+	if !gzipped(in.name) {
 		return nil
 	}
 	br := bufio.NewReaderSize(in.r, readBufSize)
@@ -134,8 +133,4 @@ func (in *Input) Close() error {
 		return fmt.Errorf("input: close %s: %w", in.name, err)
 	}
 	return nil
-}
-
-func hasGzipSuffix(path string) bool {
-	return len(path) >= 3 && strings.EqualFold(path[len(path)-3:], ".gz")
 }
