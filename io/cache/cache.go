@@ -31,6 +31,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/mxverify/mxverify/verify"
 )
 
 // Defaults for zero Options fields.
@@ -173,14 +175,9 @@ type Cache struct {
 	minAge time.Duration
 	maxAge time.Duration
 
-	// mu guards the write buffers. pending collects Puts; committing holds
-	// the batch being written, so that Lookup still sees it until the
-	// transaction is done.
-	mu                 sync.Mutex
-	pending            map[string]domainEntry
-	committing         map[string]domainEntry
-	pendingHosts       map[string]hostEntry
-	committingHosts    map[string]hostEntry
+	mu                 sync.Mutex // guards the shelves' maps
+	domains            shelf[verify.Result]
+	hosts              shelf[verify.Host]
 	commitMu           sync.Mutex // one Commit at a time
 	err                error      // first commit error, returned by Commit and Close
 	broken             atomic.Bool
@@ -240,15 +237,15 @@ func Open(path string, opts Options) (*Cache, error) {
 	}
 
 	c := &Cache{
-		path:         path,
-		db:           db,
-		now:          opts.Now,
-		minAge:       opts.MinAge,
-		maxAge:       opts.MaxAge,
-		pending:      make(map[string]domainEntry),
-		pendingHosts: make(map[string]hostEntry),
-		stop:         make(chan struct{}),
-		done:         make(chan struct{}),
+		path:    path,
+		db:      db,
+		now:     opts.Now,
+		minAge:  opts.MinAge,
+		maxAge:  opts.MaxAge,
+		domains: newShelf(bucketDomains, encodeDomain, decodeDomain),
+		hosts:   newShelf(bucketHosts, encodeHost, decodeHost),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	go c.commitLoop(opts.CommitEvery)
 	return c, nil
@@ -328,22 +325,27 @@ func (c *Cache) Commit() error {
 	defer c.commitMu.Unlock()
 
 	c.mu.Lock()
-	if c.broken.Load() || (len(c.pending) == 0 && len(c.pendingHosts) == 0) {
+	if c.broken.Load() || (len(c.domains.pending) == 0 && len(c.hosts.pending) == 0) {
 		err := c.err
 		c.mu.Unlock()
 		return err
 	}
-	domains, hosts := c.pending, c.pendingHosts
-	c.committing, c.committingHosts = domains, hosts
-	c.pending = make(map[string]domainEntry, len(domains))
-	c.pendingHosts = make(map[string]hostEntry, len(hosts))
+	domains, hosts := c.domains.take(), c.hosts.take()
 	c.mu.Unlock()
 
-	err := guard(func() error { return c.db.Update(func(tx *bolt.Tx) error { return write(tx, domains, hosts) }) })
+	err := guard(func() error {
+		return c.db.Update(func(tx *bolt.Tx) error {
+			if err := c.domains.write(tx, domains); err != nil {
+				return err
+			}
+			return c.hosts.write(tx, hosts)
+		})
+	})
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.committing, c.committingHosts = nil, nil
+	c.domains.settle(domains, err != nil)
+	c.hosts.settle(hosts, err != nil)
 	if err == nil {
 		return c.err
 	}
@@ -353,18 +355,6 @@ func (c *Cache) Commit() error {
 		c.fail(corrupt(c.path, err))
 	} else if c.err == nil {
 		c.err = fmt.Errorf("write cache %s: %w", c.path, err)
-	}
-	// Keep the batch for the next attempt (a full disk may clear), unless
-	// a newer Put has replaced an entry meanwhile.
-	for k, e := range domains {
-		if _, ok := c.pending[k]; !ok {
-			c.pending[k] = e
-		}
-	}
-	for k, e := range hosts {
-		if _, ok := c.pendingHosts[k]; !ok {
-			c.pendingHosts[k] = e
-		}
 	}
 	return c.err
 }

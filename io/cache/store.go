@@ -49,14 +49,128 @@ type hostRecord struct {
 	Host    verify.Host `json:"host"`
 }
 
-type domainEntry struct {
-	res     verify.Result
+// entry is a write not yet in the file: a domain's result or a host's
+// lookup, and when it expires (Unix seconds).
+type entry[T any] struct {
+	val     T
 	expires int64
 }
 
-type hostEntry struct {
-	host    verify.Host
-	expires int64
+// errOldRecord means a stored value this version does not read.
+var errOldRecord = errors.New("record of another format version")
+
+// shelf is one bucket's writes not yet in the file: pending Puts, and the
+// batch being committed, which lookups still see until its transaction is
+// done. Cache.mu guards the maps.
+type shelf[T any] struct {
+	bucket     []byte
+	pending    map[string]entry[T]
+	committing map[string]entry[T]
+	encode     func(entry[T]) any // to the stored record
+	decode     func([]byte) (entry[T], error)
+}
+
+func newShelf[T any](bucket []byte, encode func(entry[T]) any, decode func([]byte) (entry[T], error)) shelf[T] {
+	return shelf[T]{bucket: bucket, pending: make(map[string]entry[T]), encode: encode, decode: decode}
+}
+
+func encodeDomain(e entry[verify.Result]) any {
+	return domainRecord{Version: formatVersion, Expires: e.expires, Result: e.val}
+}
+
+func decodeDomain(v []byte) (entry[verify.Result], error) {
+	var rec domainRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return entry[verify.Result]{}, err
+	}
+	if rec.Version != formatVersion || !rec.Result.Status.Valid() {
+		return entry[verify.Result]{}, errOldRecord
+	}
+	return entry[verify.Result]{val: rec.Result, expires: rec.Expires}, nil
+}
+
+func encodeHost(e entry[verify.Host]) any {
+	return hostRecord{Version: formatVersion, Expires: e.expires, Host: e.val}
+}
+
+func decodeHost(v []byte) (entry[verify.Host], error) {
+	var rec hostRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return entry[verify.Host]{}, err
+	}
+	if rec.Version != formatVersion {
+		return entry[verify.Host]{}, errOldRecord
+	}
+	return entry[verify.Host]{val: rec.Host, expires: rec.Expires}, nil
+}
+
+// take hands the pending writes over for a commit. Called with mu held.
+func (s *shelf[T]) take() map[string]entry[T] {
+	batch := s.pending
+	s.committing = batch
+	s.pending = make(map[string]entry[T], len(batch))
+	return batch
+}
+
+// settle ends a commit of batch: on failure the batch goes back to pending
+// for the next attempt (a full disk may clear), unless a newer Put has
+// replaced an entry meanwhile. Called with mu held.
+func (s *shelf[T]) settle(batch map[string]entry[T], failed bool) {
+	s.committing = nil
+	if !failed {
+		return
+	}
+	for k, e := range batch {
+		if _, ok := s.pending[k]; !ok {
+			s.pending[k] = e
+		}
+	}
+}
+
+// write puts a batch in sorted key order, which keeps the transaction's
+// page splits local.
+func (s *shelf[T]) write(tx *bolt.Tx, batch map[string]entry[T]) error {
+	b := tx.Bucket(s.bucket)
+	for _, k := range slices.Sorted(maps.Keys(batch)) {
+		v, err := json.Marshal(s.encode(batch[k]))
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", k, err)
+		}
+		if err := b.Put([]byte(k), v); err != nil {
+			return fmt.Errorf("store %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// get returns key k's entry: a write not yet in the file, else the file's.
+// A stored value that cannot be decoded is a miss.
+func (s *shelf[T]) get(c *Cache, k string) (entry[T], bool) {
+	c.mu.Lock()
+	e, ok := s.pending[k]
+	if !ok {
+		e, ok = s.committing[k]
+	}
+	c.mu.Unlock()
+	if ok || c.broken.Load() {
+		return e, ok
+	}
+	err := guard(func() error {
+		return c.db.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(s.bucket).Get([]byte(k))
+			if v == nil {
+				return nil
+			}
+			var err error
+			e, err = s.decode(v)
+			ok = err == nil
+			return err
+		})
+	})
+	if err != nil {
+		c.readFailed(err)
+	}
+	return e, ok
 }
 
 // prepare checks that db is an mxverify cache, or makes it one if it is
@@ -157,34 +271,6 @@ func checkFormat(path string, v []byte) error {
 	return nil
 }
 
-// write puts the batch in sorted key order, which keeps the transaction's
-// page splits local.
-func write(tx *bolt.Tx, domains map[string]domainEntry, hosts map[string]hostEntry) error {
-	b := tx.Bucket(bucketDomains)
-	for _, k := range slices.Sorted(maps.Keys(domains)) {
-		e := domains[k]
-		v, err := json.Marshal(domainRecord{Version: formatVersion, Expires: e.expires, Result: e.res})
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", k, err)
-		}
-		if err := b.Put([]byte(k), v); err != nil {
-			return fmt.Errorf("store %s: %w", k, err)
-		}
-	}
-	b = tx.Bucket(bucketHosts)
-	for _, k := range slices.Sorted(maps.Keys(hosts)) {
-		e := hosts[k]
-		v, err := json.Marshal(hostRecord{Version: formatVersion, Expires: e.expires, Host: e.host})
-		if err != nil {
-			return fmt.Errorf("encode host %s: %w", k, err)
-		}
-		if err := b.Put([]byte(k), v); err != nil {
-			return fmt.Errorf("store host %s: %w", k, err)
-		}
-	}
-	return nil
-}
-
 // key is the stored form of a name: lower case, no trailing dot, as
 // verify already gives them; anything else could never be looked up.
 func key(name string) (string, bool) {
@@ -218,9 +304,9 @@ func (c *Cache) Put(res verify.Result) {
 	if now := c.now(); checked.IsZero() || checked.After(now) {
 		checked = now
 	}
-	e := domainEntry{res: res, expires: checked.Add(c.lifetime(res.TTL)).Unix()}
+	e := entry[verify.Result]{val: res, expires: checked.Add(c.lifetime(res.TTL)).Unix()}
 	c.mu.Lock()
-	c.pending[k] = e
+	c.domains.pending[k] = e
 	c.mu.Unlock()
 }
 
@@ -234,7 +320,7 @@ func (c *Cache) Lookup(domain string) (res verify.Result, found, fresh bool) {
 		c.misses.Add(1)
 		return verify.Result{}, false, false
 	}
-	e, ok := c.lookup(k)
+	e, ok := c.domains.get(c, k)
 	if !ok {
 		c.misses.Add(1)
 		return verify.Result{}, false, false
@@ -242,42 +328,10 @@ func (c *Cache) Lookup(domain string) (res verify.Result, found, fresh bool) {
 	if c.now().Unix() >= e.expires {
 		c.misses.Add(1)
 		c.exp.Add(1)
-		return e.res, true, false
+		return e.val, true, false
 	}
 	c.hits.Add(1)
-	return e.res, true, true
-}
-
-func (c *Cache) lookup(k string) (domainEntry, bool) {
-	c.mu.Lock()
-	e, ok := c.pending[k]
-	if !ok {
-		e, ok = c.committing[k]
-	}
-	c.mu.Unlock()
-	if ok || c.broken.Load() {
-		return e, ok
-	}
-	var rec domainRecord
-	err := guard(func() error {
-		return c.db.View(func(tx *bolt.Tx) error {
-			v := tx.Bucket(bucketDomains).Get([]byte(k))
-			if v == nil {
-				return nil
-			}
-			ok = true
-			return json.Unmarshal(v, &rec)
-		})
-	})
-	switch {
-	case err == nil && ok && (rec.Version != formatVersion || !rec.Result.Status.Valid()):
-		c.decodeErrors.Add(1)
-		return e, false
-	case err == nil:
-		return domainEntry{res: rec.Result, expires: rec.Expires}, ok
-	}
-	c.readFailed(err)
-	return e, false
+	return e.val, true, true
 }
 
 // readFailed sorts a read error: a bad value is one miss, a panic means
@@ -305,9 +359,9 @@ func (c *Cache) PutHost(h verify.Host) {
 		return
 	}
 	h.Name = k
-	e := hostEntry{host: h, expires: c.now().Add(c.lifetime(h.TTL)).Unix()}
+	e := entry[verify.Host]{val: h, expires: c.now().Add(c.lifetime(h.TTL)).Unix()}
 	c.mu.Lock()
-	c.pendingHosts[k] = e
+	c.hosts.pending[k] = e
 	c.mu.Unlock()
 }
 
@@ -321,9 +375,9 @@ func (c *Cache) GetHost(name string) (verify.Host, bool) {
 		c.hostMiss.Add(1)
 		return verify.Host{}, false
 	}
-	e, ok := c.lookupHost(k)
+	e, ok := c.hosts.get(c, k)
 	now := c.now().Unix()
-	if !ok || e.host.Outcome == verify.Failed || now >= e.expires {
+	if !ok || e.val.Outcome == verify.Failed || now >= e.expires {
 		c.hostMiss.Add(1)
 		return verify.Host{}, false
 	}
@@ -331,39 +385,7 @@ func (c *Cache) GetHost(name string) (verify.Host, bool) {
 	// cache keeps it: a resumed run then writes what an uninterrupted one
 	// would. The entry itself still expires on time.
 	c.hostHits.Add(1)
-	return e.host, true
-}
-
-func (c *Cache) lookupHost(k string) (hostEntry, bool) {
-	c.mu.Lock()
-	e, ok := c.pendingHosts[k]
-	if !ok {
-		e, ok = c.committingHosts[k]
-	}
-	c.mu.Unlock()
-	if ok || c.broken.Load() {
-		return e, ok
-	}
-	var rec hostRecord
-	err := guard(func() error {
-		return c.db.View(func(tx *bolt.Tx) error {
-			v := tx.Bucket(bucketHosts).Get([]byte(k))
-			if v == nil {
-				return nil
-			}
-			ok = true
-			return json.Unmarshal(v, &rec)
-		})
-	})
-	switch {
-	case err == nil && ok && rec.Version != formatVersion:
-		c.decodeErrors.Add(1)
-		return e, false
-	case err == nil:
-		return hostEntry{host: rec.Host, expires: rec.Expires}, ok
-	}
-	c.readFailed(err)
-	return e, false
+	return e.val, true
 }
 
 // Len counts the entries in the file, expired ones included; pending
