@@ -2,7 +2,6 @@ package csvio
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -163,27 +162,6 @@ func (w *Writer) Write(row rowio.Row) error {
 	}
 	return nil
 }
-
-// WriteRaw writes a row whose first values are raw, as Reader.ReadRaw
-// returned them from a reader of the same Encoding, and whose last are
-// extra.
-func (w *Writer) WriteRaw(raw []byte, extra ...string) error {
-	if n := bytes.Count(raw, []byte(string(w.t.comma))) + 1 + len(extra); n != w.n {
-		return fmt.Errorf("csv: write: row has %d values for %d columns", n, w.n)
-	}
-	w.t.bw.Write(raw)
-	for _, f := range extra {
-		w.t.bw.WriteRune(w.t.comma)
-		w.t.field(f, false)
-	}
-	if _, err := w.t.bw.WriteString("\r\n"); err != nil {
-		return fmt.Errorf("csv: write: %w", err)
-	}
-	return nil
-}
-
-// Encoding names the separator; see Reader.Encoding.
-func (w *Writer) Encoding() string { return encoding(w.t.comma) }
 
 // Close flushes buffered rows. It does not close the underlying writer.
 func (w *Writer) Close() error {

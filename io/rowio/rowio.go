@@ -29,18 +29,29 @@ type Writer interface {
 	Close() error
 }
 
-// FieldReader is a Reader of text, which can read one value of each row
-// without making values of the rest: a pass that needs one column of a wide
-// list then costs one string per row.
+// FieldReader is a Reader that can read one value of a row without
+// decoding the others (csvio.Reader); ReadValue uses it.
 type FieldReader interface {
 	Reader
 	// ReadField returns value i of the next row.
 	ReadField(i int) (string, error)
 }
 
+// ReadValue returns value i of r's next row, nil when the row has none.
+func ReadValue(r Reader, i int) (any, error) {
+	if fr, ok := r.(FieldReader); ok {
+		s, err := fr.ReadField(i)
+		return s, err
+	}
+	row, err := r.Read()
+	if err != nil || i >= len(row) {
+		return nil, err
+	}
+	return row[i], nil
+}
+
 // RawReader is a Reader that can hand over rows still encoded, for a
-// RawWriter of the same Encoding to copy: a join that only adds columns to
-// rows then neither decodes nor re-encodes them.
+// RawWriter of the same Encoding to copy (csvio.Reader); Append uses it.
 type RawReader interface {
 	Reader
 	// ReadRaw returns the next row's encoding when a RawWriter would write
@@ -51,13 +62,65 @@ type RawReader interface {
 	Encoding() string
 }
 
-// RawWriter is a Writer that takes rows from a RawReader.
+// RawWriter is a Writer that takes rows from a RawReader (csvio.Writer).
 type RawWriter interface {
 	Writer
 	// WriteRaw writes a row made of raw, from a RawReader of the same
 	// Encoding, and then the extra values.
 	WriteRaw(raw []byte, extra ...string) error
 	Encoding() string
+}
+
+// A Copier copies the rows of a Reader to a Writer, each with values added
+// after its own. A row that the Writer would write back as the Reader read
+// it is copied without being decoded and encoded again, when the two are a
+// RawReader and a RawWriter of one Encoding.
+type Copier struct {
+	r   Reader
+	w   Writer
+	rr  RawReader // nil when rows cannot be copied raw
+	rw  RawWriter
+	raw []byte
+	row Row
+	// extra's copy: the caller's variadic slice then stays on its stack.
+	extra []string
+}
+
+// NewCopier returns a Copier of r's rows to w.
+func NewCopier(w Writer, r Reader) *Copier {
+	c := &Copier{r: r, w: w}
+	rr, _ := r.(RawReader)
+	rw, _ := w.(RawWriter)
+	if rr != nil && rw != nil && rr.Encoding() == rw.Encoding() {
+		c.rr, c.rw = rr, rw
+	}
+	return c
+}
+
+// Read reads the next row, io.EOF after the last. It returns the row when
+// it was decoded, as it is when decode is true.
+func (c *Copier) Read(decode bool) (Row, error) {
+	c.raw, c.row = nil, nil
+	var err error
+	if c.rr != nil && !decode {
+		c.raw, c.row, err = c.rr.ReadRaw()
+	} else {
+		c.row, err = c.r.Read()
+	}
+	return c.row, err
+}
+
+// Write writes the row last read, with extra after its values.
+func (c *Copier) Write(extra ...string) error {
+	if c.raw != nil {
+		c.extra = append(c.extra[:0], extra...)
+		return c.rw.WriteRaw(c.raw, c.extra...)
+	}
+	row := c.row
+	for _, s := range extra {
+		row = append(row, s)
+	}
+	return c.w.Write(row)
 }
 
 // PosError locates bad input, so a user can open the file at the spot.
