@@ -34,9 +34,14 @@ type Source struct {
 	// read of the spool waits for it, so that it never meets an end of
 	// file that is only the first read not having got there yet.
 	spooled chan struct{}
-	opened  int
-	schema  *parquetio.Schema
 	header  csvio.HeaderMode // how a CSV or TSV list's first record is read
+
+	// What Open learns, guarded by mu: the two reads of a run open the
+	// list from two goroutines.
+	mu        sync.Mutex
+	opened    int
+	schema    *parquetio.Schema
+	hasHeader bool
 }
 
 // OpenSource checks path (its format, that it exists and is a readable
@@ -88,13 +93,29 @@ func (s *Source) Format() fileio.Format { return s.format }
 
 // ParquetSchema is the schema of a Parquet input once it has been opened,
 // so that a Parquet output can keep the input's column types.
-func (s *Source) ParquetSchema() *parquetio.Schema { return s.schema }
+func (s *Source) ParquetSchema() *parquetio.Schema {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.schema
+}
+
+// HeaderRow tells, once the list has been opened, whether a CSV or TSV
+// list's first record was read as a header row; known is false for the
+// other formats, which name their columns themselves.
+func (s *Source) HeaderRow() (header, known bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hasHeader, s.format == fileio.CSV || s.format == fileio.TSV
+}
 
 // Open starts a new read from the first row. It may be called while an
 // earlier read is under way; for standard input it then waits until the
 // first read has been closed.
 func (s *Source) Open() (rowio.Reader, error) {
+	s.mu.Lock()
 	s.opened++
+	first := s.opened == 1
+	s.mu.Unlock()
 	if s.format == fileio.Parquet {
 		return s.openParquet()
 	}
@@ -104,7 +125,7 @@ func (s *Source) Open() (rowio.Reader, error) {
 	switch {
 	case s.stream == nil:
 		in, err = fileio.Open(s.path)
-	case s.opened == 1:
+	case first:
 		// Closing this first read, however it ends, lets later ones start.
 		defer func() {
 			if c == nil {
@@ -149,6 +170,9 @@ func (s *Source) Open() (rowio.Reader, error) {
 		c.Close()
 		return nil, err
 	}
+	s.mu.Lock()
+	s.hasHeader = r.HasHeader()
+	s.mu.Unlock()
 	return &closingCSV{Reader: r, c: c}, nil
 }
 
@@ -183,7 +207,9 @@ func (s *Source) openParquet() (rowio.Reader, error) {
 		f.Close()
 		return nil, err
 	}
+	s.mu.Lock()
 	s.schema = r.Schema()
+	s.mu.Unlock()
 	return &closingReader{Reader: r, c: f}, nil
 }
 
