@@ -1,0 +1,154 @@
+package triage
+
+import (
+	"slices"
+)
+
+// maxName is the longest domain name (RFC 1035: 253 octets in text form);
+// longer strings are never within reach of one.
+const maxName = 253
+
+// osa returns the optimal string alignment distance between a and b, the
+// Damerau–Levenshtein distance in which no substring is edited twice:
+// insertions, deletions, substitutions and transpositions of adjacent
+// bytes, each costing 1. It is computed over bytes, which is exact for
+// A-labels. It returns limit+1 as soon as the distance is known to exceed
+// limit: every row of the table then has a cell above limit, and since a
+// transposition from two rows back costs at least as much as the
+// diagonal step through the row between, no later cell can come back
+// under it.
+func osa(a, b string, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	if len(a) > maxName || len(b) > maxName {
+		return limit + 1
+	}
+	// Three rows of the table, on the stack: two back for transpositions.
+	var rows [3][maxName + 1]int32
+	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
+	for j := 0; j <= len(b); j++ {
+		prev[j] = int32(j)
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = int32(i)
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := int32(1)
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if int(rowMin) > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	if d := int(prev[len(b)]); d <= limit {
+		return d
+	}
+	return limit + 1
+}
+
+// deleteIndex finds, among a fixed set of words, those within a small
+// edit distance of a query without comparing the query with every word
+// (the symmetric-delete method of SymSpell): two strings within k edits
+// share a string reached from each by at most k deletions. Every word is
+// entered under the hashes of its deletion variants; a query looks up
+// its own variants and checks each word found with osa. A hash collision
+// only adds a word that osa then rejects.
+//
+// Words of 10 bytes or more are entered with up to two deletions, shorter
+// ones with one: a query is allowed two edits only from 12 bytes up (see
+// limitFor), and a word within two edits of it is then 10 bytes or more.
+type deleteIndex struct {
+	words []string
+	// keys holds hash<<32 | word number, sorted: 8 bytes a variant.
+	keys []uint64
+}
+
+func newDeleteIndex(words []string) *deleteIndex {
+	x := &deleteIndex{words: words}
+	for id, w := range words {
+		k := 1
+		if len(w) >= 10 {
+			k = 2
+		}
+		eachVariant(w, k, func(h uint32) {
+			x.keys = append(x.keys, uint64(h)<<32|uint64(id))
+		})
+	}
+	slices.Sort(x.keys)
+	x.keys = slices.Compact(x.keys) // a word's repeated letters give repeated variants
+	x.keys = slices.Clip(x.keys)
+	return x
+}
+
+// near calls fn with each word within limit edits of q (q itself
+// included, if it is a word), each word once, in no particular order.
+func (x *deleteIndex) near(q string, limit int, fn func(w string, dist int)) {
+	if x == nil || len(x.words) == 0 || len(q) > maxName {
+		return
+	}
+	var seenBuf [32]uint32
+	seen := seenBuf[:0]
+	eachVariant(q, limit, func(h uint32) {
+		lo, _ := slices.BinarySearch(x.keys, uint64(h)<<32)
+		for _, k := range x.keys[lo:] {
+			if uint32(k>>32) != h {
+				break
+			}
+			id := uint32(k)
+			if slices.Contains(seen, id) {
+				continue
+			}
+			seen = append(seen, id)
+			w := x.words[id]
+			if d := osa(q, w, limit); d <= limit {
+				fn(w, d)
+			}
+		}
+	})
+}
+
+// eachVariant calls fn with the hash of s and of every string made by
+// deleting one, and (k ≥ 2) two, of its bytes. Nothing is allocated: the
+// hash skips the deleted positions.
+func eachVariant(s string, k int, fn func(uint32)) {
+	fn(hashSkip(s, -1, -1))
+	if k < 1 {
+		return
+	}
+	for i := range len(s) {
+		fn(hashSkip(s, i, -1))
+		if k < 2 {
+			continue
+		}
+		for j := i + 1; j < len(s); j++ {
+			fn(hashSkip(s, i, j))
+		}
+	}
+}
+
+// hashSkip is 32-bit FNV-1a of s without the bytes at i and j.
+func hashSkip(s string, i, j int) uint32 {
+	const (
+		offset = 2166136261
+		prime  = 16777619
+	)
+	h := uint32(offset)
+	for n := 0; n < len(s); n++ {
+		if n == i || n == j {
+			continue
+		}
+		h ^= uint32(s[n])
+		h *= prime
+	}
+	return h
+}
