@@ -67,7 +67,8 @@ type Verdicts interface {
 	// this run; false if it was not checked.
 	Result(domain string) (verify.Result, bool)
 	// Rows is how many rows of the list have this domain: an A-label, or
-	// for a domain that does not parse, the domain part as written.
+	// for a domain part that does not parse, the domain part as written
+	// (Address.SuggestKey).
 	Rows(domain string) int
 }
 
@@ -189,8 +190,10 @@ func (s *Suggester) candidates(d string, minRows int) []candidate {
 // gets that domain, whatever the lists say: the repair changes only
 // separators, never a letter. Ties get no suggestion.
 func (s *Suggester) Suggest(domain string, v Verdicts) string {
+	rowsOf := domain // the key the caller counts rows under
 	d, err := verify.Domain(domain)
 	if err == nil {
+		rowsOf = d
 		if isProvider(d) {
 			return ""
 		}
@@ -215,7 +218,7 @@ func (s *Suggester) Suggest(domain string, v Verdicts) string {
 			return ""
 		}
 	}
-	cs := s.candidates(d, MinRatio*max(v.Rows(domain), 1))
+	cs := s.candidates(d, MinRatio*max(v.Rows(rowsOf), 1))
 	if len(cs) == 0 || len(cs) > 1 && cs[1].dist == cs[0].dist {
 		return ""
 	}

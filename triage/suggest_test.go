@@ -173,6 +173,7 @@ func TestSuggestFromList(t *testing.T) {
 		{"acme-crop.com", "acme-corp.com"}, // 500 rows against 1
 		{"acme-corp.co", "acme-corp.com"},  // 500 against 10: exactly 50 times
 		{"acme-carp.com", ""},              // 500 against 11: not 50 times
+		{"ACME-Carp.com.", ""},             // counted under its A-label
 		{"widgetz.example", ""},            // 49 rows: never a candidate
 		{"smal-shop.com", ""},              // 99 against 2: not 50 times
 		{"gmial.com", ""},                  // not checked in this world
