@@ -64,7 +64,9 @@ func TestQueryTimeout(t *testing.T) {
 // context ends while it waits is never sent and holds no slot.
 func TestQueuedQueries(t *testing.T) {
 	t.Parallel()
-	const delay, timeout = 100 * time.Millisecond, 250 * time.Millisecond
+	// Margins of most of a second, so that a busy machine does not turn
+	// a slow answer into a timeout.
+	const delay, timeout = 600 * time.Millisecond, 1500 * time.Millisecond
 	tests := []struct {
 		name string
 		// queries run at once; cancelled ones have their context ended
@@ -80,8 +82,8 @@ func TestQueuedQueries(t *testing.T) {
 			t.Parallel()
 			srv := dnstest.New(t, rulesZone)
 			srv.Delay(dnstest.AllNames, delay)
-			// Each query takes 100 ms of its 250 ms timeout; the last of
-			// four waits 300 ms for the slot before it is sent, and would
+			// Each query takes 600 ms of its 1.5 s timeout; the last of
+			// four waits 1.8 s for the slot before it is sent, and would
 			// time out if the wait counted.
 			c, err := verify.NewClient(verify.ClientConfig{Servers: []string{srv.Addr()}, MaxInFlight: 1, Timeout: timeout})
 			if err != nil {
