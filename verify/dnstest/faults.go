@@ -25,6 +25,8 @@ const (
 	actDrop
 	actTruncate
 	actMismatch
+	actNotImp
+	actNoEDNS
 )
 
 // faultKey selects queries: a lower-case FQDN (or AllNames) and a qtype,
@@ -140,6 +142,19 @@ func (s *Server) Truncate(name string, qtypes ...uint16) {
 // out).
 func (s *Server) Mismatch(name string, qtypes ...uint16) {
 	s.setAction(name, qtypes, actMismatch)
+}
+
+// NotImp makes the server answer NOTIMP for name, as a server that does
+// not implement the query's kind does.
+func (s *Server) NotImp(name string, qtypes ...uint16) {
+	s.setAction(name, qtypes, actNotImp)
+}
+
+// NoEDNS makes the server answer FORMERR, without an OPT record, to
+// queries for name that carry one, as servers that predate EDNS do
+// (RFC 6891 §7); queries without one get the normal answer.
+func (s *Server) NoEDNS(name string, qtypes ...uint16) {
+	s.setAction(name, qtypes, actNoEDNS)
 }
 
 // Delay holds answers for name back by d before any other fault applies.

@@ -296,6 +296,11 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		m = new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
 	case f.action == actRefuse:
 		m = new(dns.Msg).SetRcode(req, dns.RcodeRefused)
+	case f.action == actNotImp:
+		m = new(dns.Msg).SetRcode(req, dns.RcodeNotImplemented)
+	case f.action == actNoEDNS && opt != nil:
+		m = new(dns.Msg).SetRcode(req, dns.RcodeFormatError)
+		opt = nil // no OPT in the answer, and the classic 512 bytes
 	case opt != nil && opt.Version() != 0:
 		m = new(dns.Msg).SetRcode(req, dns.RcodeBadVers) // RFC 6891 §6.1.3
 	case f.action == actTruncate && !h.tcp:
