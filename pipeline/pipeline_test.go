@@ -27,7 +27,8 @@ type memInput struct {
 	opens int
 }
 
-func (m *memInput) Name() string { return m.name }
+func (m *memInput) Name() string                 { return m.name }
+func (m *memInput) HeaderRow() (header, ok bool) { return false, false }
 func (m *memInput) Open() (rowio.Reader, error) {
 	m.opens++
 	return &memReader{in: m}, nil

@@ -448,19 +448,9 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		}
 	}()
 	cfg := pipeline.Config{
-		Inputs: inputs,
-		Column: o.column,
-		// A quarter more domains than query slots: a domain spends part
-		// of its time between queries (parsing, classifying, waiting for
-		// a shared host), and the in-flight bound should stay full. Most
-		// domains ask two or more questions at once, so queries still
-		// wait for slots. Twice as many domains kept the bound no fuller
-		// and cost a goroutine stack each: against 1.25x, six pairs of
-		// latency runs were slower in five (ramp-up 64-103 ms lost against
-		// 34-87), direct runs 2.89-2.90 s against 2.80-2.89, the 1%-loss
-		// runs 5.73-6.01 s against 5.28-5.71. One worker per slot was
-		// slower direct (2.92-3.35 s).
-		Concurrency: o.concurrency + o.concurrency/4,
+		Inputs:      inputs,
+		Column:      o.column,
+		Concurrency: o.concurrency,
 		Verifier:    res,
 		Out: func(columns []string) (rowio.Writer, error) {
 			out, err := tableio.CreateRows(o.out, stdout, columns, first.ParquetSchema())
@@ -511,6 +501,10 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		if err := out.Commit(); err != nil {
 			return sum, err
 		}
+	}
+	if store != nil {
+		cs := store.Stats()
+		sum.CacheHits, sum.CacheMisses, sum.CacheExpired = cs.Hits, cs.Misses, cs.Expired
 	}
 	st := res.Stats()
 	sum.Queries, sum.Retries = st.Queries, st.Retries

@@ -1,0 +1,163 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"unique"
+
+	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/verify"
+)
+
+// join reads the inputs again and writes each row with its domain's
+// verdict. It starts once the columns are known and follows the
+// resolution, waiting where a verdict is not in yet, so that writing
+// overlaps reading and resolving instead of coming after them.
+func (r *run) join(ctx context.Context) error {
+	var cols []string
+	select {
+	case cols = <-r.header:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	w, err := r.cfg.Out(append(slices.Clip(cols), ColDomain, ColStatus, ColReason))
+	if err != nil {
+		return err
+	}
+	for _, in := range r.cfg.Inputs {
+		if err := r.joinInput(in, w); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+// joinInput writes the rows of one input.
+func (r *run) joinInput(in Input, w rowio.Writer) (err error) {
+	rd, err := in.Open()
+	if err != nil {
+		return badInput(err)
+	}
+	defer func() {
+		if cerr := rd.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	rows := rowio.NewCopier(w, rd)
+	for {
+		i, err := r.spool.next()
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.Name(), err)
+		}
+		if i == endOfInput {
+			return nil
+		}
+		// An invalid address is parsed again for its reason.
+		row, err := rows.Read(i == invalidRow)
+		if err == io.EOF {
+			return badInput(fmt.Errorf("%s: the input changed during the run: it has fewer rows than on the first read", in.Name()))
+		}
+		if err != nil {
+			return badInput(err)
+		}
+		var v verdict
+		if i == invalidRow {
+			v.status = verify.Invalid
+			if v.domain, err = parseAddress(cell(row, r.col)); err != nil {
+				v.reason = err.Error()
+			}
+		} else if v, err = r.verdicts.get(i); err != nil {
+			return fmt.Errorf("%s: %w", in.Name(), err)
+		}
+		if err := rows.Write(v.domain, string(v.status), v.reason); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+	}
+}
+
+// verdict is what the join writes for a domain.
+type verdict struct {
+	domain, reason string
+	status         verify.Status
+}
+
+// table holds the verdicts by domain index, for the join, which waits on
+// it for the ones still to come. It grows with domains, never with rows.
+type table struct {
+	ctx      context.Context
+	mu       sync.Mutex
+	cond     sync.Cond
+	verdicts []verdict
+	done     bool // no more verdicts will come
+	// seen is the join's copy of verdicts: a verdict never changes once
+	// added, so the join reads its copy without the lock, and locks only
+	// to wait for more.
+	seen []verdict
+	// want is how many verdicts the join waits for: a batch past the one
+	// it needs, since it mostly runs right behind the collector and a
+	// wake-up per domain would cost a hand-off per domain.
+	want int
+}
+
+const waitBatch = 64
+
+func newTable(ctx context.Context) *table {
+	t := &table{ctx: ctx}
+	t.cond.L = &t.mu
+	context.AfterFunc(ctx, t.wake)
+	return t
+}
+
+// add appends the verdict of the next domain in first-seen order.
+func (t *table) add(v verdict) {
+	// Most domains share a handful of reasons.
+	v.reason = unique.Make(v.reason).Value()
+	t.mu.Lock()
+	t.verdicts = append(t.verdicts, v)
+	if len(t.verdicts) >= t.want {
+		t.cond.Broadcast()
+	}
+	t.mu.Unlock()
+}
+
+// finish wakes a join waiting for a verdict that will not come.
+func (t *table) finish() {
+	t.mu.Lock()
+	t.done = true
+	t.mu.Unlock()
+	t.cond.Broadcast()
+}
+
+func (t *table) wake() {
+	t.mu.Lock()
+	t.cond.Broadcast()
+	t.mu.Unlock()
+}
+
+// get returns the verdict on domain i, waiting for it if need be. Only
+// the join calls it.
+func (t *table) get(i int) (verdict, error) {
+	if i < len(t.seen) {
+		return t.seen[i], nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i >= len(t.verdicts) {
+		switch {
+		case t.ctx.Err() != nil:
+			return verdict{}, t.ctx.Err()
+		case t.done:
+			return verdict{}, fmt.Errorf("domain %d of %d has no result", i, len(t.verdicts))
+		}
+		t.want = i + waitBatch
+		t.cond.Wait()
+	}
+	t.seen = t.verdicts
+	return t.seen[i], nil
+}

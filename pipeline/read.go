@@ -1,0 +1,228 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/verify"
+)
+
+// read reads every input once, in order: it spools each row's domain index
+// for the join and sends each domain, the first time a row names it, to
+// the workers.
+func (r *run) read(ctx context.Context, todo chan<- job) error {
+	for i, in := range r.cfg.Inputs {
+		if err := r.readInput(ctx, i, in, todo); err != nil {
+			return err
+		}
+		if err := r.spool.put(endOfInput); err != nil {
+			return err
+		}
+	}
+	if err := r.spool.finish(); err != nil {
+		return err
+	}
+	if r.cfg.Progress != nil {
+		r.cfg.Progress.SetTotal(int64(r.index.len()))
+	}
+	return nil
+}
+
+// readInput reads the rows of input i. The first input's columns are the
+// run's: they go to the join, and later inputs must have the same.
+func (r *run) readInput(ctx context.Context, i int, in Input, todo chan<- job) (err error) {
+	rd, err := in.Open()
+	if err != nil {
+		return badInput(err)
+	}
+	defer func() {
+		if cerr := rd.Close(); err == nil && cerr != nil {
+			err = badInput(fmt.Errorf("%s: %w", in.Name(), cerr))
+		}
+	}()
+	header, known := in.HeaderRow()
+	if known {
+		r.sum.HeaderRows[in.Name()] = header
+	}
+	cols := rd.Columns()
+	var sample []rowio.Row
+	if i == 0 {
+		if r.col, sample, err = findColumn(rd, in.Name(), r.cfg.Column); err != nil {
+			return err
+		}
+		r.columns = cols
+		r.sum.EmailColumn, r.sum.EmailColumnNumber = cols[r.col], r.col+1
+		r.header <- cols
+	} else if !slices.Equal(cols, r.columns) {
+		var why string
+		if known && !header {
+			why = " (its first record was read as a row, not as a header: see --header)"
+		}
+		return badInput(fmt.Errorf("%s: header %q differs from %s's %q%s",
+			in.Name(), cols, r.cfg.Inputs[0].Name(), r.columns, why))
+	}
+	for _, row := range sample {
+		if err := r.add(ctx, cell(row, r.col), todo); err != nil {
+			return err
+		}
+	}
+	for {
+		// The address alone: a format that can read one value of a row
+		// (CSV) then decodes no other.
+		v, err := rowio.ReadValue(rd, r.col)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return badInput(err)
+		}
+		if err := r.add(ctx, v, todo); err != nil {
+			return err
+		}
+	}
+}
+
+// add takes one row's address: it counts the row, spools its domain's
+// index, and sends a domain seen for the first time to the workers.
+func (r *run) add(ctx context.Context, addr any, todo chan<- job) error {
+	r.sum.Rows++
+	domain, bad := parseAddress(addr)
+	if bad != nil {
+		r.sum.InvalidRows++
+		if err := r.spool.put(invalidRow); err != nil {
+			return err
+		}
+		// A rejected domain (special-use, one label) has a verdict of its
+		// own in the per-domain output; a rejected local part does not.
+		if domain == "" || !domainInvalid(domain) {
+			return nil
+		}
+	}
+	i, domain, isNew := r.index.add(domain)
+	if isNew {
+		r.uses = append(r.uses, 0)
+	}
+	if bad == nil {
+		r.uses[i]++
+		if err := r.spool.put(int(i)); err != nil {
+			return err
+		}
+	}
+	if !isNew {
+		return nil
+	}
+
+	j := job{index: int(i), domain: domain}
+	switch {
+	case bad != nil:
+		j.known = true
+		j.res = verify.Result{Domain: domain, Status: verify.Invalid, Reason: bad.Error(), CheckedAt: r.cfg.now().UTC()}
+	case r.cfg.Cache != nil:
+		res, found, fresh := r.cfg.Cache.Lookup(domain)
+		if fresh {
+			j.known, j.res = true, res
+		} else if found {
+			j.cached = &res
+		}
+	}
+	select {
+	case todo <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// cell is value col of a row, nil when it has none.
+func cell(row rowio.Row, col int) any {
+	if col < len(row) {
+		return row[col]
+	}
+	return nil
+}
+
+// parseAddress extracts the domain of an address cell. The error is the
+// reason the address is invalid.
+func parseAddress(v any) (string, error) {
+	if v == nil {
+		return "", errNoAddress
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", errNotText
+	}
+	return verify.Address(s)
+}
+
+var (
+	errNoAddress = fmt.Errorf("%w: no address in this row", verify.ErrInvalid)
+	errNotText   = fmt.Errorf("%w: the address cell is not text", verify.ErrInvalid)
+)
+
+// domainInvalid tells a rejected domain (special-use, single label) from a
+// rejected local part at a good domain: only the first makes the domain
+// itself invalid.
+func domainInvalid(domain string) bool {
+	_, err := verify.Domain(domain)
+	return err != nil
+}
+
+// findColumn picks the email column: the one named, else a header that
+// names email, else the first column whose sampled values look like
+// addresses. It returns the rows it read to decide.
+func findColumn(r rowio.Reader, name, want string) (int, []rowio.Row, error) {
+	cols := r.Columns()
+	if want != "" {
+		if i := slices.Index(cols, want); i >= 0 {
+			return i, nil, nil
+		}
+		for i, c := range cols {
+			if strings.EqualFold(c, want) {
+				return i, nil, nil
+			}
+		}
+		return -1, nil, badInput(fmt.Errorf("%s: no column %q (columns: %s)", name, want, strings.Join(cols, ", ")))
+	}
+	if i := slices.IndexFunc(cols, verify.EmailHeader); i >= 0 {
+		return i, nil, nil
+	}
+	const sample = 1000
+	var rows []rowio.Row
+	for len(rows) < sample {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return -1, nil, badInput(err)
+		}
+		rows = append(rows, row)
+	}
+	for i := range cols {
+		seen, ok := 0, 0
+		for _, row := range rows {
+			if i >= len(row) {
+				continue
+			}
+			s, isText := row[i].(string)
+			if !isText || strings.TrimSpace(s) == "" {
+				continue
+			}
+			seen++
+			if strings.Contains(s, "@") {
+				if _, err := verify.Address(s); err == nil {
+					ok++
+				}
+			}
+		}
+		// Most values, not all: lists carry a few bad addresses.
+		if seen > 0 && ok*2 > seen {
+			return i, rows, nil
+		}
+	}
+	return -1, nil, badInput(fmt.Errorf("%s: no column of email addresses found among %s; name it with --column", name, strings.Join(cols, ", ")))
+}
