@@ -32,4 +32,4 @@ func main() {
 // the exit status 128+signal that shells and schedulers expect.
 type interrupted struct{ sig syscall.Signal }
 
-func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }
+func (i interrupted) Error() string { return "stopped by " + i.sig.String() + "; no output written" }
