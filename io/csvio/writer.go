@@ -70,11 +70,13 @@ func (t *table) needsQuotes(f string) bool {
 	if f == "" {
 		return false
 	}
-	if t.comma < utf8.RuneSelf {
-		if hasSpecial(f, byte(t.comma)) {
+	for i := range len(f) {
+		switch f[i] {
+		case '"', '\r', '\n':
 			return true
 		}
-	} else if strings.ContainsRune(f, t.comma) || strings.ContainsAny(f, "\"\r\n") {
+	}
+	if strings.ContainsRune(f, t.comma) {
 		return true
 	}
 	// A rune's worth is all the rule reads: copying no more keeps the
@@ -100,31 +102,6 @@ func quotedForItsStart(f []byte) bool {
 
 // asciiSpace is unicode.IsSpace below utf8.RuneSelf.
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
-
-// hasSpecial reports whether f holds a quote, comma, CR or LF. Every field
-// of both outputs passes through here, so it tests eight bytes at a time
-// for each of the four (a byte loop cost 2 ns a byte on the join).
-func hasSpecial(f string, comma byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// hasZero is exact as a yes or no: some byte of v is zero.
-	hasZero := func(v uint64) bool { return (v-ones)&^v&highs != 0 }
-	q, c, n, r := ones*uint64('"'), ones*uint64(comma), ones*uint64('\n'), ones*uint64('\r')
-	i := 0
-	for ; i+8 <= len(f); i += 8 {
-		x := uint64(f[i]) | uint64(f[i+1])<<8 | uint64(f[i+2])<<16 | uint64(f[i+3])<<24 |
-			uint64(f[i+4])<<32 | uint64(f[i+5])<<40 | uint64(f[i+6])<<48 | uint64(f[i+7])<<56
-		if hasZero(x^q) || hasZero(x^c) || hasZero(x^n) || hasZero(x^r) {
-			return true
-		}
-	}
-	for ; i < len(f); i++ {
-		switch f[i] {
-		case '"', comma, '\n', '\r':
-			return true
-		}
-	}
-	return false
-}
 
 func (t *table) flush() error { return t.bw.Flush() }
 

@@ -8,11 +8,9 @@ const writebackStep = 8 << 20
 
 // writeback passes writes to an output's temporary file and, every
 // writebackStep bytes, syncs the file in the background, so that Commit's
-// fsync finds little left to do. Asking the kernel only to start writing
-// (sync_file_range) was not enough: ext4's journal commit grows with the
-// blocks allocated since the last one, about 0.7 ms a MB on the dev
-// machines, and the first fsync at the end of a million-row run, with the
-// two outputs' 130 MB already on disk, still took 60-90 ms.
+// fsync finds little left to do: ext4's journal commit grows with the
+// blocks allocated since the last one, written to disk or not, so asking
+// the kernel only to start writing (sync_file_range) does not shorten it.
 //
 // One sync runs at a time; a step that ends while one runs waits for the
 // next write after it. Writes do not wait for it.
