@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,7 @@ type Client struct {
 	next     atomic.Uint64 // spreads first attempts over the servers
 
 	limiter *rate.Limiter // nil: no rate limit
+	startMu sync.Mutex    // the Starter's line: see pace
 	slots   chan struct{} // the in-flight bound, taken as a query leaves
 	udp     *udpClient
 	tcp     *dns.Client
@@ -98,7 +100,7 @@ func New(cfg Config) (*Client, error) {
 		slots:   make(chan struct{}, cfg.MaxInFlight),
 		tcp:     &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
 	}
-	c.exchange = c.send
+	c.exchange = c.transmit
 	if cfg.QPS > 0 && cfg.QPS < NoLimitQPS {
 		// A burst of 1/50 s of traffic keeps the limiter saturated without
 		// letting a window of a few tens of milliseconds overshoot the rate.
@@ -140,7 +142,35 @@ func (c *Client) Stats() Stats {
 //	ctx ended, rate limit,     final
 //	  Close
 func (c *Client) Exchange(ctx context.Context, name string, qtype uint16) (*dns.Msg, string, error) {
+	return c.ask(ctx, name, qtype, false)
+}
+
+// Starter asks questions that start new work, such as a domain's first.
+// Under a rate limit they wait for their turn one at a time, so that at
+// most one waits ahead of the questions of work under way: work finishes
+// in a steady stream, not all of it at the end, and a stopped run loses
+// only its last moments.
+type Starter struct{ c *Client }
+
+// Starter returns the Client's Starter.
+func (c *Client) Starter() Starter { return Starter{c} }
+
+// Exchange is Client.Exchange for a question that starts new work.
+func (s Starter) Exchange(ctx context.Context, name string, qtype uint16) (*dns.Msg, string, error) {
+	return s.c.ask(ctx, name, qtype, true)
+}
+
+func (c *Client) ask(ctx context.Context, name string, qtype uint16, start bool) (*dns.Msg, string, error) {
 	q := dns.Question{Name: dns.Fqdn(name), Qtype: qtype, Qclass: dns.ClassINET}
+	// send sends one query: the rate limit applies here, once per query.
+	send := func(server int, edns, tcp bool) (*dns.Msg, error) {
+		if err := c.pace(ctx, start); err != nil {
+			return nil, err
+		}
+		start = false
+		c.queries.Add(1)
+		return c.exchange(ctx, server, q, edns, tcp)
+	}
 	n := len(c.servers)
 	skipped := make([]bool, n)
 	left, retries := n, 0
@@ -150,13 +180,13 @@ func (c *Client) Exchange(ctx context.Context, name string, qtype uint16) (*dns.
 		}
 		server := c.servers[i]
 		edns := true
-		m, err := c.exchange(ctx, i, q, edns, false)
+		m, err := send(i, edns, false)
 		if err == nil && m.Rcode == dns.RcodeFormatError && m.IsEdns0() == nil {
 			edns = false
-			m, err = c.exchange(ctx, i, q, edns, false)
+			m, err = send(i, edns, false)
 		}
 		if err == nil && m.Truncated {
-			m, err = c.exchange(ctx, i, q, edns, true)
+			m, err = send(i, edns, true)
 		}
 		retry := true
 		switch {
@@ -231,18 +261,29 @@ func (c *Client) backoff(retry int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// send is the exchange of a real Client. The rate limit and the in-flight
-// bound apply here, once per query on the wire.
-func (c *Client) send(ctx context.Context, server int, q dns.Question, edns, tcp bool) (*dns.Msg, error) {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, ErrRateLimit
-		}
+// pace waits for the rate limiter, if there is one; a Starter's query
+// waits in a line of its own first.
+func (c *Client) pace(ctx context.Context, start bool) error {
+	if c.limiter == nil {
+		return nil
 	}
-	c.queries.Add(1)
+	if start {
+		c.startMu.Lock()
+		defer c.startMu.Unlock()
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return ErrRateLimit
+	}
+	return nil
+}
+
+// transmit is the exchange of a real Client. The in-flight bound applies
+// here: a UDP query takes its slot as it leaves, a TCP one before it
+// starts.
+func (c *Client) transmit(ctx context.Context, server int, q dns.Question, edns, tcp bool) (*dns.Msg, error) {
 	if !tcp {
 		r, err := c.udp.exchange(ctx, server, q, edns)
 		if errors.Is(err, ErrTimeout) {

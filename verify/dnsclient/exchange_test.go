@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/time/rate"
 )
 
 // server is a scripted server's behaviour, for the fake exchange.
@@ -210,4 +211,28 @@ func FuzzReply(f *testing.F) {
 			t.Fatalf("rcode %s taken for an answer", dns.RcodeToString[m.Rcode])
 		}
 	})
+}
+
+// TestStarterWaitsBehind: under a rate limit, questions that start new
+// work wait for their turn one at a time, so a question of work under way
+// goes ahead of all but one of them. In arrival order it would go last.
+func TestStarterWaitsBehind(t *testing.T) {
+	t.Parallel()
+	c, sent := fakeClient(0, answers)
+	c.limiter = rate.NewLimiter(20, 1)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { c.Starter().Exchange(context.Background(), "new.example.net", dns.TypeMX) })
+	}
+	for c.Stats().Queries == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, _, err := c.Exchange(context.Background(), "under-way.example.net", dns.TypeA); err != nil {
+		t.Fatal(err)
+	}
+	after := 9 - int(c.Stats().Queries)
+	wg.Wait()
+	if after < 4 {
+		t.Errorf("%d of 8 new questions were left when the one under way was sent, want most (%q)", after, *sent)
+	}
 }
