@@ -88,10 +88,12 @@ func findHost(hosts []Host, name string) Host {
 	return Host{}
 }
 
-func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result {
-	var nulls []uint16
-	exchanges := make([]Exchange, 0, len(mx.Records))
-	for _, rr := range mx.Records {
+// exchanges reads an MX set: each exchange once, at its best preference
+// (RFC 5321 tries a host listed twice at its best), and the preferences
+// of the null MX records ("MX 0 .", RFC 7505).
+func exchanges(rrs []dns.RR) (xs []Exchange, nulls []uint16) {
+	xs = make([]Exchange, 0, len(rrs))
+	for _, rr := range rrs {
 		r, ok := rr.(*dns.MX)
 		if !ok {
 			continue
@@ -100,25 +102,27 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 			nulls = append(nulls, r.Preference)
 			continue
 		}
-		name := strings.ToLower(strings.TrimSuffix(r.Mx, "."))
+		name := hostName(r.Mx)
 		// MX sets are small: a scan finds duplicates without a map.
-		if i := slices.IndexFunc(exchanges, func(x Exchange) bool { return x.Host == name }); i >= 0 {
-			// The same host twice: RFC 5321 tries it at its best preference.
-			exchanges[i].Preference = min(exchanges[i].Preference, r.Preference)
+		if i := slices.IndexFunc(xs, func(x Exchange) bool { return x.Host == name }); i >= 0 {
+			xs[i].Preference = min(xs[i].Preference, r.Preference)
 			continue
 		}
-		h := findHost(hosts, name)
-		exchanges = append(exchanges, Exchange{Preference: r.Preference, Host: name, Addresses: h.Addresses, CNAME: h.CNAME})
+		xs = append(xs, Exchange{Preference: r.Preference, Host: name})
 	}
+	return xs, nulls
+}
 
-	if len(exchanges) == 0 && len(nulls) == 0 {
+func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result {
+	xs, nulls := exchanges(mx.Records)
+	if len(xs) == 0 && len(nulls) == 0 {
 		// A found answer without one readable MX record says nothing
 		// about the domain, so it must not become a verdict.
 		res.Status = TempError
 		res.Reason = "MX lookup failed: the answer" + alias + " held no MX record that could be read"
 		return res
 	}
-	if len(exchanges) == 0 {
+	if len(xs) == 0 {
 		res.Status = NullMX
 		res.TTL = mx.TTL
 		res.Reason = "null MX" + alias + ": the domain accepts no mail (RFC 7505)"
@@ -128,39 +132,32 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 		return res
 	}
 
-	slices.SortFunc(exchanges, func(a, b Exchange) int {
+	slices.SortFunc(xs, func(a, b Exchange) int {
 		return cmp.Or(cmp.Compare(a.Preference, b.Preference), strings.Compare(a.Host, b.Host))
 	})
-	for i := range exchanges {
-		exchanges[i].Role = RoleBackup
-		if exchanges[i].Preference == exchanges[0].Preference {
-			exchanges[i].Role = RolePrimary
+	// The hosts by what they are worth to a sender, best first.
+	var direct, aliased, failed, dead []Host
+	for i, x := range xs {
+		xs[i].Role = RoleBackup
+		if x.Preference == xs[0].Preference {
+			xs[i].Role = RolePrimary
+		}
+		h := findHost(hosts, x.Host)
+		if h.Name == "" {
+			h = Host{Name: x.Host, Outcome: Failed, Reason: "not looked up"}
+		}
+		xs[i].Addresses, xs[i].CNAME = h.Addresses, h.CNAME
+		switch {
+		case h.Public() && h.CNAME == "":
+			direct = append(direct, h)
+		case h.Public():
+			aliased = append(aliased, h)
+		case h.Outcome == Failed:
+			failed = append(failed, h)
+		default:
+			dead = append(dead, h)
 		}
 	}
-
-	// The hosts, grouped by kind in one array: this runs once per domain
-	// of a list, and a growing slice of Host per kind cost more than the
-	// rest of the classification.
-	hs := make([]Host, len(exchanges))
-	for i, x := range exchanges {
-		hs[i] = findHost(hosts, x.Host)
-		if hs[i].Name == "" {
-			hs[i] = Host{Name: x.Host, Outcome: Failed, Reason: "not looked up"}
-		}
-	}
-	slices.SortStableFunc(hs, func(a, b Host) int { return cmp.Compare(kindOf(a), kindOf(b)) })
-	group := func(k hostKind) []Host {
-		lo := slices.IndexFunc(hs, func(h Host) bool { return kindOf(h) >= k })
-		if lo < 0 {
-			return nil
-		}
-		hi := slices.IndexFunc(hs[lo:], func(h Host) bool { return kindOf(h) > k })
-		if hi < 0 {
-			return hs[lo:]
-		}
-		return hs[lo : lo+hi]
-	}
-	direct, aliased, failed, dead := group(kindDirect), group(kindAliased), group(kindFailed), group(kindDead)
 
 	var notes []string
 	if len(nulls) > 0 {
@@ -170,15 +167,15 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 	switch {
 	case len(direct) > 0:
 		res.Status = Deliverable
-		res.MX = exchanges
+		res.MX = xs
 		res.TTL = minTTL(res.TTL, direct)
-		res.Reason = strconv.Itoa(len(direct)) + " of " + strconv.Itoa(len(exchanges)) + " exchanges have a public address"
+		res.Reason = strconv.Itoa(len(direct)) + " of " + strconv.Itoa(len(xs)) + " exchanges have a public address"
 		if len(aliased) > 0 {
 			notes = append(notes, describeAliases(aliased))
 		}
 	case len(aliased) > 0:
 		res.Status = CNAMEMisconfigured
-		res.MX = exchanges
+		res.MX = xs
 		res.TTL = minTTL(res.TTL, aliased)
 		res.Reason = describeAliases(aliased) + ", which RFC 2181 §10.3 forbids for an MX target"
 	case len(failed) > 0:
@@ -190,7 +187,7 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 		return res
 	default:
 		res.Status = DanglingMX
-		res.MX = exchanges
+		res.MX = xs
 		res.TTL = minTTL(res.TTL, dead)
 		parts := make([]string, 0, len(dead))
 		for _, h := range dead {
@@ -205,28 +202,6 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 		res.Reason += "; " + strings.Join(notes, "; ")
 	}
 	return res
-}
-
-// hostKind orders what an exchange's host is worth to a sender.
-type hostKind uint8
-
-const (
-	kindDirect  hostKind = iota // public addresses, no alias
-	kindAliased                 // public addresses behind a CNAME
-	kindFailed                  // lookup failed
-	kindDead                    // no public address
-)
-
-func kindOf(h Host) hostKind {
-	switch {
-	case h.Public() && h.CNAME == "":
-		return kindDirect
-	case h.Public():
-		return kindAliased
-	case h.Outcome == Failed:
-		return kindFailed
-	}
-	return kindDead
 }
 
 func describeAliases(hs []Host) string {

@@ -1,13 +1,12 @@
 package verify
 
 import (
-	"reflect"
-	"strings"
+	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/mxverify/mxverify/internal/intern"
 )
 
 // replySeeds are responses of the shapes resolvers and authoritative
@@ -82,36 +81,40 @@ func replySeeds(tb testing.TB) map[string][]byte {
 	return out
 }
 
-// FuzzResponse feeds arbitrary bytes through everything that reads an
-// answer: matching, alias walking, negative TTLs, referral detection and
-// classification. A hostile or broken server must never crash a run.
+// replyExchanger answers every question with one message, as a server
+// that sends the same bytes whatever it is asked; an rcode other than
+// NOERROR and NXDOMAIN is an error, as an Exchanger promises.
+type replyExchanger struct{ m *dns.Msg }
+
+func (x replyExchanger) Exchange(context.Context, string, uint16) (*dns.Msg, string, error) {
+	if x.m.Rcode != dns.RcodeSuccess && x.m.Rcode != dns.RcodeNameError {
+		return nil, "fuzz", errors.New(dns.RcodeToString[x.m.Rcode])
+	}
+	return x.m, "fuzz", nil
+}
+
+// FuzzResponse feeds arbitrary bytes through everything in verify that
+// reads an answer: alias walking, negative TTLs, host lookups and
+// classification, one question at a time and for a whole domain. A
+// hostile or broken server must never crash a run. (What the DNS client
+// checks of an answer, dnsclient's FuzzReply covers.)
 func FuzzResponse(f *testing.F) {
 	for _, b := range replySeeds(f) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := unpackReply(b, "shop.mxrules.net.", intern.New(64))
-		if err != nil {
+		m := new(dns.Msg)
+		if m.Unpack(b) != nil {
 			return
 		}
-		_ = matches(m, m.ID, "shop.mxrules.net.", dns.TypeMX)
-		_ = isReferral(m)
+		ex := replyExchanger{m}
+		ctx := context.Background()
 		for _, qt := range []uint16{dns.TypeMX, dns.TypeA, dns.TypeAAAA} {
-			var l Lookup
-			l.TTL = ^uint32(0)
-			owner, done, err := l.walk(m, "shop.mxrules.net.", "shop.mxrules.net.", qt)
-			if err != nil {
-				l = l.fail(err)
-			} else if !done {
-				l = l.negative(m)
-			}
-			_ = owner
+			l := resolve(ctx, ex, "shop.mxrules.net", qt)
 			var hosts []Host
-			var aaaa Lookup
-			for _, r := range l.Records {
-				if x, ok := r.(*dns.MX); ok {
-					hosts = append(hosts, combineHost(strings.ToLower(strings.TrimSuffix(x.Mx, ".")), l, aaaa))
-				}
+			xs, _ := exchanges(l.Records)
+			for _, x := range xs {
+				hosts = append(hosts, combineHost(x.Host, l, Lookup{}))
 			}
 			implicit := combineHost("shop.mxrules.net", l, l)
 			res := Classify(Evidence{Domain: "shop.mxrules.net", MX: l, Hosts: hosts, Implicit: &implicit})
@@ -119,104 +122,9 @@ func FuzzResponse(f *testing.F) {
 				t.Fatalf("invalid status %q", res.Status)
 			}
 		}
-	})
-}
-
-// FuzzParseReply holds the wire parser to miekg/dns: whatever it takes,
-// miekg must take too and read the same.
-func FuzzParseReply(f *testing.F) {
-	for _, b := range replySeeds(f) {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := parseReply(b, "shop.mxrules.net.", intern.New(64))
-		if !ok {
-			return
-		}
-		m := new(dns.Msg)
-		if err := m.Unpack(b); err != nil {
-			t.Fatalf("parsed a reply miekg refuses (%v): %+v", err, got)
-		}
-		if want := replyOf(m); !reflect.DeepEqual(got, want) {
-			t.Fatalf("parsed\n %+v\nmiekg reads\n %+v", got, want)
+		r := &Resolver{ex: ex, start: ex, now: time.Now, hosts: newHostCache(time.Now, nil)}
+		if res := r.Verify(ctx, "shop.mxrules.net"); !res.Status.Valid() {
+			t.Fatalf("invalid status %q", res.Status)
 		}
 	})
-}
-
-// TestParseReply checks that the usual replies take the fast path, and
-// that the others come out of miekg/dns the same through unpackReply.
-func TestParseReply(t *testing.T) {
-	fast := map[string]bool{
-		"null MX":                    true,
-		"authoritative MX with glue": true,
-		"CNAME loop":                 true,
-		"MX to an address":           true,
-		"NXDOMAIN":                   true,
-		"referral":                   true,
-		"alias then MX":              true,
-		"FORMERR":                    true,
-		"truncated":                  true,
-		"NODATA with SOA and NS":     true,
-		"escaped name":               false,
-		"signed":                     false,
-		"EDNS option":                false,
-	}
-	for seed, b := range replySeeds(t) {
-		t.Run(seed, func(t *testing.T) {
-			wantFast, known := fast[seed]
-			if !known {
-				t.Fatal("seed missing from the test's table")
-			}
-			m := new(dns.Msg)
-			if err := m.Unpack(b); err != nil {
-				t.Fatal(err)
-			}
-			want := replyOf(m)
-			if _, ok := parseReply(b, "shop.mxrules.net.", intern.New(64)); ok != wantFast {
-				t.Errorf("fast path %v, want %v", ok, wantFast)
-			}
-			got, err := unpackReply(b, "shop.mxrules.net.", intern.New(64))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got\n %+v\nwant\n %+v", got, want)
-			}
-		})
-	}
-}
-
-// packQuery writes the same query miekg/dns would, byte for byte.
-func TestPackQuery(t *testing.T) {
-	for _, tt := range []struct {
-		name  string
-		qtype uint16
-	}{
-		{"shop.mxrules.net.", dns.TypeMX},
-		{"a.", dns.TypeA},
-		{".", dns.TypeNS},
-		{"xn--bcher-kva.de.", dns.TypeAAAA},
-		{"weird\\.label.example.org.", dns.TypeMX},
-	} {
-		for _, edns := range []bool{true, false} {
-			got, err := packQuery(nil, 0x1234, tt.name, tt.qtype, edns)
-			if err != nil {
-				t.Fatalf("%s: %v", tt.name, err)
-			}
-			m := newQuery(tt.name, tt.qtype, edns)
-			m.Id = 0x1234
-			want, err := m.Pack()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("%s (edns %v):\n got %x\nwant %x", tt.name, edns, got, want)
-			}
-		}
-	}
-	for _, bad := range []string{"a..b.", "x." + string(make([]byte, 64)) + "."} {
-		if _, err := packQuery(nil, 1, bad, dns.TypeA, true); err == nil {
-			t.Errorf("%q packed", bad)
-		}
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -64,16 +63,13 @@ type HostStore interface {
 
 // hostCache resolves each mail host once while its TTL lasts: a provider's
 // host may serve most of a list, and asking for it per domain would
-// multiply the queries many times over.
+// multiply the queries many times over. Names are hostName's form.
 type hostCache struct {
 	mu      sync.Mutex
 	entries map[string]hostEntry
 	group   singleflight.Group
 	now     func() time.Time
 	store   HostStore
-	// failTTL keeps a failed lookup for a moment, so that a dead host shared
-	// by thousands of domains is not asked for once per domain.
-	failTTL time.Duration
 }
 
 type hostEntry struct {
@@ -81,24 +77,30 @@ type hostEntry struct {
 	expires int64 // Unix nanoseconds: a third of a time.Time, per host of a long list
 }
 
-func (c *hostCache) get(ctx context.Context, client *Client, name string) Host {
-	key := strings.ToLower(strings.TrimSuffix(name, "."))
-	now := c.now()
-	if h, ok := c.cached(key, now); ok {
+// failTTL keeps a failed lookup for a moment, so that a dead host shared by
+// thousands of domains is not asked for once per domain.
+const failTTL = 5 * time.Second
+
+func newHostCache(now func() time.Time, store HostStore) *hostCache {
+	return &hostCache{entries: make(map[string]hostEntry), now: now, store: store}
+}
+
+func (c *hostCache) get(ctx context.Context, ex Exchanger, name string) Host {
+	if h, ok := c.cached(name); ok {
 		return h
 	}
-	v, _, _ := c.group.Do(key, func() (any, error) {
+	v, _, _ := c.group.Do(name, func() (any, error) {
 		// Again inside the flight: a lookup that finished between the
 		// check above and Do has already filled the entry.
-		if h, ok := c.cached(key, now); ok {
+		if h, ok := c.cached(name); ok {
 			return h, nil
 		}
-		h := lookupHost(ctx, client, key)
+		h := lookupHost(ctx, ex, name)
 		if ctx.Err() != nil {
 			// A cancelled lookup says nothing about the host.
 			return h, nil
 		}
-		c.put(key, h, now)
+		c.put(h)
 		if c.store != nil && h.Outcome != Failed {
 			c.store.PutHost(h)
 		}
@@ -107,52 +109,45 @@ func (c *hostCache) get(ctx context.Context, client *Client, name string) Host {
 	return v.(Host)
 }
 
-// cached is the entry for key if it is still valid, from memory or from
+// cached is the entry for name if it is still valid, from memory or from
 // the persistent store.
-func (c *hostCache) cached(key string, now time.Time) (Host, bool) {
+func (c *hostCache) cached(name string) (Host, bool) {
 	c.mu.Lock()
-	e, ok := c.entries[key]
+	e, ok := c.entries[name]
 	c.mu.Unlock()
-	if ok && now.UnixNano() < e.expires {
+	if ok && c.now().UnixNano() < e.expires {
 		return e.host, true
 	}
 	if c.store != nil {
-		if h, ok := c.store.GetHost(key); ok {
-			c.put(key, h, now)
+		if h, ok := c.store.GetHost(name); ok {
+			c.put(h)
 			return h, true
 		}
 	}
 	return Host{}, false
 }
 
-func (c *hostCache) put(key string, h Host, now time.Time) {
+func (c *hostCache) put(h Host) {
 	ttl := time.Duration(h.TTL) * time.Second
 	if h.Outcome == Failed {
-		ttl = c.failTTL
+		ttl = failTTL
 	}
 	c.mu.Lock()
-	c.entries[key] = hostEntry{host: h, expires: now.Add(ttl).UnixNano()}
+	c.entries[h.Name] = hostEntry{host: h, expires: c.now().Add(ttl).UnixNano()}
 	c.mu.Unlock()
 }
 
-// lookupHost asks for A and AAAA at once: a host with either can take mail,
-// and the answer lists every address of the exchange.
-func lookupHost(ctx context.Context, client *Client, name string) Host {
-	h := Host{Name: name}
+// lookupHost asks for A and AAAA: a host with either can take mail, and
+// the result lists every address of the exchange.
+func lookupHost(ctx context.Context, ex Exchanger, name string) Host {
 	if _, err := netip.ParseAddr(name); err == nil {
 		// RFC 5321 §5.1 wants a host name; "MX 10 192.0.2.1." names a host
 		// under the TLD "1", which does not exist. Asking would only confirm.
-		h.Outcome = NoName
-		h.Reason = "exchange is an IP address, not a host name"
 		// No DNS record stands behind this verdict, so it must not cut
 		// the TTL of the domain's result.
-		h.TTL = math.MaxUint32
-		return h
+		return Host{Name: name, Outcome: NoName, Reason: "exchange is an IP address, not a host name", TTL: math.MaxUint32}
 	}
-	ansA, errA, ansAAAA, errAAAA := client.queryPair(ctx, dns.Fqdn(name), dns.TypeA, dns.TypeAAAA)
-	a := follow(ctx, client, name, dns.TypeA, ansA, errA)
-	aaaa := follow(ctx, client, name, dns.TypeAAAA, ansAAAA, errAAAA)
-	return combineHost(name, a, aaaa)
+	return combineHost(name, resolve(ctx, ex, name, dns.TypeA), resolve(ctx, ex, name, dns.TypeAAAA))
 }
 
 func combineHost(name string, a, aaaa Lookup) Host {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -56,44 +57,27 @@ func (l Lookup) Canonical() string {
 // returns the whole chain in one answer; an authoritative server stops at
 // the edge of its zones, so an unfinished chain is asked for again from
 // where it stopped.
-func resolve(ctx context.Context, c *Client, name string, qtype uint16) Lookup {
-	ans, err := c.Query(ctx, dns.Fqdn(name), qtype)
-	return follow(ctx, c, name, qtype, ans, err)
-}
-
-// follow is resolve from the answer to its first question, which the
-// caller asked.
-func follow(ctx context.Context, c *Client, name string, qtype uint16, ans Answer, err error) Lookup {
-	var l Lookup
-	l.TTL = ^uint32(0)
+func resolve(ctx context.Context, ex Exchanger, name string, qtype uint16) Lookup {
+	l := Lookup{TTL: math.MaxUint32}
 	cur := dns.Fqdn(name)
-	for first := true; ; first = false {
-		if !first {
-			ans, err = c.Query(ctx, cur, qtype)
-		}
+	for {
+		m, server, err := ex.Exchange(ctx, cur, qtype)
+		l.Server = server
 		if err != nil {
-			var qe *QueryError
-			if errors.As(err, &qe) {
-				l.Server = qe.Server
-			}
 			return l.fail(err)
 		}
-		l.Server = ans.Server
-		owner, done, err := l.walk(ans.Reply, cur, name, qtype)
+		owner, done, err := l.walk(m, cur, name, qtype)
 		if err != nil {
 			return l.fail(err)
 		}
 		if done {
 			return l
 		}
-		if strings.EqualFold(owner, cur) {
-			// An empty answer for the name asked about: a negative answer.
-			return l.negative(ans.Reply)
-		}
-		if ans.Reply.Rcode == dns.RcodeNameError || ans.Reply.SOA {
-			// The server finished the chain (RFC 6604: the rcode and the
-			// SOA belong to the last name).
-			return l.negative(ans.Reply)
+		if strings.EqualFold(owner, cur) || m.Rcode == dns.RcodeNameError || authoritySOA(m) != nil {
+			// An empty answer for the name asked about, or a chain the
+			// server finished (RFC 6604: the rcode and the SOA belong to
+			// the last name): a negative answer.
+			return l.negative(m)
 		}
 		cur = owner
 	}
@@ -103,7 +87,7 @@ func follow(ctx context.Context, c *Client, name string, qtype uint16, ans Answe
 // records of qtype at its end. It returns the last owner reached, and done
 // when records were found. start is the name first asked for: with it,
 // l.Chain holds every name seen, and a target already among them is a loop.
-func (l *Lookup) walk(m *Reply, cur, start string, qtype uint16) (string, bool, error) {
+func (l *Lookup) walk(m *dns.Msg, cur, start string, qtype uint16) (string, bool, error) {
 	for {
 		var cname *dns.CNAME
 		for _, rr := range m.Answer {
@@ -125,20 +109,19 @@ func (l *Lookup) walk(m *Reply, cur, start string, qtype uint16) (string, bool, 
 		if cname == nil {
 			return cur, false, nil
 		}
-		target := strings.ToLower(cname.Target)
 		l.TTL = min(l.TTL, cname.Hdr.Ttl)
-		bare := strings.TrimSuffix(target, ".")
+		target := hostName(cname.Target)
 		// The chain is at most MaxAliasHops long: a scan is cheaper than
 		// a map per question, and most questions meet no alias at all.
-		loop := strings.EqualFold(bare, strings.TrimSuffix(start, ".")) || slices.Contains(l.Chain, bare)
-		l.Chain = append(l.Chain, bare)
+		loop := target == hostName(start) || slices.Contains(l.Chain, target)
+		l.Chain = append(l.Chain, target)
 		if loop {
 			return "", false, fmt.Errorf("%w: %s", ErrAliasLoop, strings.Join(l.Chain, " → "))
 		}
 		if len(l.Chain) > MaxAliasHops {
 			return "", false, ErrAliasChain
 		}
-		cur = target
+		cur = cname.Target
 	}
 }
 
@@ -150,12 +133,34 @@ func (l Lookup) fail(err error) Lookup {
 	return l
 }
 
-func (l Lookup) negative(m *Reply) Lookup {
+// negative is the outcome of an answer without records of the type. Its
+// TTL is how long that may be cached (RFC 2308 §5): the smaller of the
+// SOA record's TTL and its MINIMUM field, or 0 without an SOA.
+func (l Lookup) negative(m *dns.Msg) Lookup {
 	if m.Rcode == dns.RcodeNameError {
 		l.Outcome = NoName
 	} else {
 		l.Outcome = NoData
 	}
-	l.TTL = min(l.TTL, m.NegTTL)
+	neg := uint32(0)
+	if soa := authoritySOA(m); soa != nil {
+		neg = min(soa.Hdr.Ttl, soa.Minttl)
+	}
+	l.TTL = min(l.TTL, neg)
 	return l
+}
+
+func authoritySOA(m *dns.Msg) *dns.SOA {
+	for _, rr := range m.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa
+		}
+	}
+	return nil
+}
+
+// hostName is the form every name takes in results, caches and
+// comparisons: lower case, without the trailing dot.
+func hostName(name string) string {
+	return strings.ToLower(strings.TrimSuffix(name, "."))
 }

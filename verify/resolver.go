@@ -1,21 +1,35 @@
+// Package verify decides whether a domain can receive mail: it checks
+// addresses, looks up a domain's MX records, follows aliases, resolves the
+// mail hosts and classifies what DNS said into a Status. It asks DNS
+// through an Exchanger; package dnsclient is the one it opens.
 package verify
 
 import (
 	"context"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxverify/mxverify/verify/dnsclient"
 )
+
+// Exchanger asks DNS one question. It returns the final answer, NOERROR
+// or NXDOMAIN, and the server that gave it, or the reason there is none
+// (server is then the last one asked). *dnsclient.Client satisfies it.
+type Exchanger interface {
+	Exchange(ctx context.Context, name string, qtype uint16) (m *dns.Msg, server string, err error)
+}
+
+// ClientConfig configures the DNS client New opens: servers, timeout,
+// retries, rate limit and in-flight bound.
+type ClientConfig = dnsclient.Config
 
 // Config sets up a Resolver.
 type Config struct {
 	ClientConfig
 	// Now is the clock for CheckedAt and cache expiry; default time.Now.
 	Now func() time.Time
-	// Hosts, when set, keeps exchange lookups across runs.
+	// Hosts, when set, keeps mail host lookups across runs.
 	Hosts HostStore
 }
 
@@ -23,14 +37,18 @@ type Config struct {
 // the caller decides how many domains are in flight, and the client's
 // in-flight bound and rate limit hold across all of them.
 type Resolver struct {
-	client *Client
-	now    func() time.Time
-	hosts  *hostCache
+	client *dnsclient.Client
+	ex     Exchanger // client, or a fake in tests
+	// start asks a domain's first question: the client's Starter, which
+	// under a rate limit lets the domains under way go first.
+	start Exchanger
+	now   func() time.Time
+	hosts *hostCache
 }
 
-// New opens a Resolver; Close releases its sockets.
+// New opens a DNS client and a Resolver over it; Close releases its sockets.
 func New(cfg Config) (*Resolver, error) {
-	c, err := NewClient(cfg.ClientConfig)
+	c, err := dnsclient.New(cfg.ClientConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -38,34 +56,21 @@ func New(cfg Config) (*Resolver, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Resolver{
-		client: c,
-		now:    now,
-		hosts: &hostCache{
-			entries: make(map[string]hostEntry),
-			now:     now,
-			store:   cfg.Hosts,
-			failTTL: 5 * time.Second,
-		},
-	}, nil
+	return &Resolver{client: c, ex: c, start: c.Starter(), now: now, hosts: newHostCache(now, cfg.Hosts)}, nil
 }
 
 // Close releases the sockets.
 func (r *Resolver) Close() error { return r.client.Close() }
 
 // Stats reports the queries sent so far.
-func (r *Resolver) Stats() ClientStats { return r.client.Stats() }
+func (r *Resolver) Stats() dnsclient.Stats { return r.client.Stats() }
 
 // Verify resolves and classifies one domain, given as a lower-case A-label
-// without a trailing dot (see Domain). DNS failures come back as TempError
+// without a trailing dot (see Address). DNS failures come back as TempError
 // in the Result, never as a Go error; a cancelled ctx gives TempError too.
 func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 	checked := r.now().UTC()
-	ctx, err := r.client.AwaitStart(ctx)
-	if err != nil {
-		return Result{Domain: domain, Status: TempError, Reason: "not checked: " + err.Error(), CheckedAt: checked}
-	}
-	mx := resolve(ctx, r.client, domain, dns.TypeMX)
+	mx := resolve(ctx, r.start, domain, dns.TypeMX)
 	in := Evidence{Domain: domain, MX: mx}
 	switch mx.Outcome {
 	case NoData:
@@ -75,60 +80,17 @@ func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 		if c := mx.Canonical(); c != "" {
 			name = c
 		}
-		h := r.hosts.get(ctx, r.client, name)
+		h := r.hosts.get(ctx, r.ex, name)
 		in.Implicit = &h
 	case Found:
-		in.Hosts = r.lookupExchanges(ctx, mx.Records)
+		// One host after another, as every query of a domain: the caller
+		// decides how many domains, and so queries, are in flight.
+		xs, _ := exchanges(mx.Records)
+		for _, x := range xs {
+			in.Hosts = append(in.Hosts, r.hosts.get(ctx, r.ex, x.Host))
+		}
 	}
 	res := Classify(in)
 	res.CheckedAt = checked
 	return res
-}
-
-// lookupExchanges resolves the distinct exchanges of an MX set at once.
-func (r *Resolver) lookupExchanges(ctx context.Context, rrs []dns.RR) []Host {
-	names := make([]string, 0, len(rrs))
-	for _, rr := range rrs {
-		mx, ok := rr.(*dns.MX)
-		if !ok || mx.Mx == "." {
-			continue
-		}
-		// MX sets are small: a scan dedupes them without a map.
-		if name := strings.ToLower(strings.TrimSuffix(mx.Mx, ".")); !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	hosts := make([]Host, len(names))
-	if len(names) == 1 {
-		hosts[0] = r.hosts.get(ctx, r.client, names[0])
-		return hosts
-	}
-	// Most exchanges are providers' shared hosts, known already: only the
-	// others are looked up, side by side when there are several. A
-	// goroutine per exchange, known or not, grew a stack for nothing for
-	// most of them; and the last unknown one is looked up here, on this
-	// goroutine's grown stack, since a new goroutine's stack is copied
-	// twice on the way to a query: 4% of a latency run's CPU when every
-	// unknown exchange had its own.
-	now := r.hosts.now()
-	missing := make([]int, 0, len(names))
-	for i, name := range names {
-		if h, ok := r.hosts.cached(name, now); ok {
-			hosts[i] = h
-		} else {
-			missing = append(missing, i)
-		}
-	}
-	if len(missing) == 0 {
-		return hosts
-	}
-	var wg sync.WaitGroup
-	last := len(missing) - 1
-	for _, i := range missing[:last] {
-		wg.Go(func() { hosts[i] = r.hosts.get(ctx, r.client, names[i]) })
-	}
-	i := missing[last]
-	hosts[i] = r.hosts.get(ctx, r.client, names[i])
-	wg.Wait()
-	return hosts
 }

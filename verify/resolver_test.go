@@ -240,8 +240,8 @@ func TestRetries(t *testing.T) {
 	}
 }
 
-// TestHostLookupRetries: a mail host's A and AAAA questions go out together
-// and are retried each on its own, side by side when both need it.
+// TestHostLookupRetries: a mail host's A and AAAA questions are retried
+// each on its own.
 func TestHostLookupRetries(t *testing.T) {
 	t.Parallel()
 	const zone = `$ORIGIN pair.net.
@@ -610,5 +610,29 @@ func TestNoEDNSServer(t *testing.T) {
 	defer mu.Unlock()
 	if withOPT != 3 || without != 3 {
 		t.Errorf("%d queries with EDNS, %d without; want each question once each way", withOPT, without)
+	}
+}
+
+// A server that answers NOTIMP cannot answer the query (RFC 1035 §7.2):
+// the next resolver is asked at once, and its answer decides, without a
+// retry being spent.
+func TestNotImpAsksTheNextResolver(t *testing.T) {
+	t.Parallel()
+	old := dnstest.New(t, rulesZone)
+	old.NotImp(dnstest.AllNames)
+	good := dnstest.New(t, rulesZone)
+	r := newResolver(t, verify.Config{}, old, good)
+	for domain, want := range map[string]verify.Status{
+		"good.mxrules.net": verify.Deliverable, "implicit.mxrules.net": verify.NoMX, "missing.mxrules.net": verify.NXDomain,
+	} {
+		if res := r.Verify(context.Background(), domain); res.Status != want || res.Resolver != good.Addr() {
+			t.Errorf("%s: %s via %s (%s), want %s via %s", domain, res.Status, res.Resolver, res.Reason, want, good.Addr())
+		}
+	}
+	if old.Total() == 0 {
+		t.Error("the NOTIMP server was never asked")
+	}
+	if st := r.Stats(); st.Retries != 0 {
+		t.Errorf("%d retries counted, want none", st.Retries)
 	}
 }
