@@ -292,7 +292,7 @@ func (s *udpSocket) read() {
 			if cl == nil {
 				continue
 			}
-			if r := new(dns.Msg); r.Unpack(b) == nil && matches(r, id, cl.q) {
+			if r, err := unpack(b); err == nil && matches(r, id, cl.q) {
 				s.settle(cl, r, nil)
 			}
 		}
