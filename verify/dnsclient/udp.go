@@ -41,8 +41,9 @@ type udpClient struct {
 }
 
 // batchConn moves batches of datagrams, each in one buffer, over a
-// connected socket: x/net's ipv4 and ipv6 PacketConns (ipv4.Message and
-// ipv6.Message are one type).
+// connected socket. x/net's ipv4 and ipv6 PacketConns are the portable
+// ones (ipv4.Message and ipv6.Message are one type); batch_linux.go has a
+// faster one.
 type batchConn interface {
 	ReadBatch(ms []ipv4.Message, flags int) (int, error)
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
@@ -104,7 +105,7 @@ func newUDPClient(servers []string, timeout time.Duration, slots chan struct{}) 
 			}
 			_ = conn.SetReadBuffer(4 << 20)
 			_ = conn.SetWriteBuffer(1 << 20)
-			s := &udpSocket{u: u, conn: conn, bc: xnetBatch(conn), msgs: make([]ipv4.Message, batch), pending: make(map[uint16]*call)}
+			s := &udpSocket{u: u, conn: conn, bc: newBatchConn(conn), msgs: make([]ipv4.Message, batch), pending: make(map[uint16]*call)}
 			u.socks[i] = append(u.socks[i], s)
 			u.wg.Go(s.read)
 		}
