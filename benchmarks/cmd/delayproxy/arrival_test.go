@@ -6,8 +6,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/mxverify/mxverify/internal/mmsg"
 )
 
 // TestArrivalStamps reads datagrams that waited in the socket, as the
@@ -47,7 +45,7 @@ func TestArrivalStamps(t *testing.T) {
 		stamped  bool
 	}
 	var got []datagram
-	bc := mmsg.New(l)
+	bc := newBatchConn(l)
 	for len(got) < n {
 		k, err := bc.ReadBatch(ms, 0)
 		if err != nil {
@@ -150,7 +148,7 @@ func waitForStamps(t *testing.T, l, c *net.UDPConn) {
 	t.Helper()
 	const wait = 5 * time.Millisecond
 	ms := readBuffers()[:1]
-	bc := mmsg.New(l)
+	bc := newBatchConn(l)
 	l.SetReadDeadline(time.Now().Add(5 * time.Second))
 	defer l.SetReadDeadline(time.Time{})
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
-
-	"github.com/mxverify/mxverify/internal/mmsg"
 )
 
 type config struct {
@@ -122,7 +120,7 @@ type proxy struct {
 	half  time.Duration
 	epoch time.Time // slot.sent counts from it
 	udp   *net.UDPConn
-	udpB  mmsg.Conn // udp, read and written in batches
+	udpB  batchConn // udp, read and written in batches
 	tcp   *net.TCPListener
 	ups   []*upstream
 	upQ   queue  // client -> server, one producer (the client reader)
@@ -139,7 +137,7 @@ type proxy struct {
 // its own ID until the reply comes back.
 type upstream struct {
 	conn  *net.UDPConn
-	connB mmsg.Conn // conn, read and written in batches
+	connB batchConn // conn, read and written in batches
 	out   writer    // queries being sent, used by upQ's deliverer only
 	mu    sync.Mutex
 	next  uint16
@@ -183,7 +181,7 @@ func newProxy(cfg config) (*proxy, error) {
 	p.udp.SetReadBuffer(8 << 20)
 	p.udp.SetWriteBuffer(8 << 20)
 	stampArrivals(p.udp)
-	p.udpB = mmsg.New(p.udp)
+	p.udpB = newBatchConn(p.udp)
 	for range cfg.sockets {
 		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(cfg.upstream))
 		if err != nil {
@@ -193,7 +191,7 @@ func newProxy(cfg config) (*proxy, error) {
 		c.SetReadBuffer(8 << 20)
 		c.SetWriteBuffer(8 << 20)
 		stampArrivals(c)
-		p.ups = append(p.ups, &upstream{conn: c, connB: mmsg.New(c)})
+		p.ups = append(p.ups, &upstream{conn: c, connB: newBatchConn(c)})
 	}
 	p.wg.Add(4 + len(p.ups))
 	go p.readClients()
@@ -451,7 +449,7 @@ func (w *writer) addTo(b []byte, ip *[16]byte, port uint16) {
 // message the kernel refuses (say ECONNREFUSED while the server is down) is
 // skipped and not counted, as a failed write of a single packet was; the
 // messages after it are still sent.
-func (w *writer) flush(c mmsg.Conn) int {
+func (w *writer) flush(c batchConn) int {
 	ms := w.ms[:w.n]
 	w.n = 0
 	sent := 0

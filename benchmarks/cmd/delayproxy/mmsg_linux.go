@@ -1,4 +1,4 @@
-package mmsg
+package main
 
 import (
 	"net"
@@ -12,13 +12,10 @@ import (
 
 // rawConn makes sendmmsg and recvmmsg as raw system calls, which the Go
 // scheduler does not see. x/net makes them as blocking calls, and a
-// sendmmsg on loopback runs the receiver's network stack too: long enough
-// that the runtime's monitor often took the P away, woke another thread for
-// it, and kept polling every 20 us. perf trace of mxverify's 20 ms latency
-// run counted 19.6k nanosleeps and 12.7k futex calls, 9.9k and 7.4k with
-// raw calls; the delaying proxy spent 15% of its CPU in the monitor. The
-// sockets are non-blocking and the poller waits for readiness, so neither
-// call blocks.
+// sendmmsg on loopback, which runs the receiver's network stack too, kept
+// the runtime's monitor taking the P away and polling: CPU taken from the
+// client the proxy measures (benchmarks/README.md). The sockets are
+// non-blocking and the poller waits for readiness, so neither call blocks.
 type rawConn struct {
 	rc syscall.RawConn
 	v6 bool
@@ -36,13 +33,13 @@ type mmsgs struct {
 	names []unix.RawSockaddrInet6 // big enough for either family
 }
 
-// New returns a Conn over c.
-func New(c *net.UDPConn) Conn {
+// newBatchConn returns a batchConn over c.
+func newBatchConn(c *net.UDPConn) batchConn {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return portable(c)
 	}
-	return &rawConn{rc: rc, v6: v6(c), named: c.RemoteAddr() == nil}
+	return &rawConn{rc: rc, v6: isV6(c), named: c.RemoteAddr() == nil}
 }
 
 // ReadBatch reads datagrams with their control messages and, on a socket

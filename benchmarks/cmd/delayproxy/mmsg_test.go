@@ -1,4 +1,4 @@
-package mmsg
+package main
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 )
 
 // TestConnected moves batches between two connected sockets through
-// New: every datagram must arrive whole and in order, with its own
+// newBatchConn: every datagram must arrive whole and in order, with its own
 // length, including a read that has to wait for its datagrams.
 func TestConnected(t *testing.T) {
 	t.Parallel()
@@ -33,7 +33,7 @@ func TestConnected(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			wa, rb := New(a), New(b)
+			wa, rb := newBatchConn(a), newBatchConn(b)
 
 			const n = 5
 			got := make(chan [][]byte, 1)
