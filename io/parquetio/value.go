@@ -55,7 +55,7 @@ func decoderOf(f *Field) decodeFunc {
 		var conv func(int32) any
 		switch lt.kind {
 		case lDate:
-			conv = func(n int32) any { return time.Unix(int64(n)*secondsPerDay, 0).UTC() }
+			conv = func(n int32) any { return timeOr(time.Unix(int64(n)*secondsPerDay, 0).UTC(), n) }
 		case lTime:
 			conv = func(n int32) any { return time.UnixMilli(int64(n)).UTC() }
 		case lInt:
@@ -83,11 +83,11 @@ func decoderOf(f *Field) decodeFunc {
 		case lTimestamp, lTime:
 			switch lt.unit {
 			case unitMillis:
-				conv = func(n int64) any { return time.UnixMilli(n).UTC() }
+				conv = func(n int64) any { return timeOr(time.UnixMilli(n).UTC(), n) }
 			case unitMicros:
-				conv = func(n int64) any { return time.UnixMicro(n).UTC() }
+				conv = func(n int64) any { return timeOr(time.UnixMicro(n).UTC(), n) }
 			default:
-				conv = func(n int64) any { return time.Unix(0, n).UTC() }
+				conv = func(n int64) any { return timeOr(time.Unix(0, n).UTC(), n) }
 			}
 		case lInt:
 			if !lt.signed {
@@ -168,6 +168,16 @@ func rawBytes(f *Field) bool {
 		return false
 	}
 	return true
+}
+
+// timeOr is t, or the stored count when t falls outside the years 0000 to
+// 9999: RFC 3339 text, which CSV, JSONL and nested values carry times
+// as, cannot write such a year, and the count still writes back exactly.
+func timeOr[N int32 | int64](t time.Time, n N) any {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return n
+	}
+	return t
 }
 
 // int96Time decodes the 12 bytes of an INT96 timestamp: nanoseconds of the
