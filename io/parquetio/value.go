@@ -57,7 +57,7 @@ func decoderOf(f *Field) decodeFunc {
 		case lDate:
 			conv = func(n int32) any { return timeOr(time.Unix(int64(n)*secondsPerDay, 0).UTC(), n) }
 		case lTime:
-			conv = func(n int32) any { return time.UnixMilli(int64(n)).UTC() }
+			conv = func(n int32) any { return dayTimeOr(time.UnixMilli(int64(n)).UTC(), n) }
 		case lInt:
 			if !lt.signed {
 				// An int32 cannot hold UINT_32 values above 2^31.
@@ -88,6 +88,15 @@ func decoderOf(f *Field) decodeFunc {
 				conv = func(n int64) any { return timeOr(time.UnixMicro(n).UTC(), n) }
 			default:
 				conv = func(n int64) any { return timeOr(time.Unix(0, n).UTC(), n) }
+			}
+			if lt.kind == lTime {
+				stamp := conv
+				conv = func(n int64) any {
+					if t, ok := stamp(n).(time.Time); ok {
+						return dayTimeOr(t, n)
+					}
+					return n
+				}
 			}
 		case lInt:
 			if !lt.signed {
@@ -175,6 +184,16 @@ func rawBytes(f *Field) bool {
 // as, cannot write such a year, and the count still writes back exactly.
 func timeOr[N int32 | int64](t time.Time, n N) any {
 	if y := t.Year(); y < 0 || y > 9999 {
+		return n
+	}
+	return t
+}
+
+// dayTimeOr is t for a TIME value, or the stored count when it is not a
+// time of day (before midnight or past its end): written back, such a time
+// would become another one.
+func dayTimeOr[N int32 | int64](t time.Time, n N) any {
+	if t.Year() != 1970 || t.YearDay() != 1 {
 		return n
 	}
 	return t
