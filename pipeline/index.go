@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"hash/maphash"
+	"iter"
 	"strings"
 )
 
@@ -47,14 +48,9 @@ func (x *domainIndex) add(domain string) (i int32, key string, isNew bool) {
 		x.long[key] = n
 		return n, key, true
 	}
-	h := maphash.String(x.seed, domain)
-	tag := uint32(h>>32) | 1
-	mask := len(x.slots) - 1
-	k := int(h) & mask
-	for ; x.slots[k].tag != 0; k = (k + 1) & mask {
-		if s := &x.slots[k]; s.tag == tag && string(s.key[:s.n]) == domain {
-			return s.index, domain, false
-		}
+	k, tag, found := x.find(domain)
+	if found {
+		return x.slots[k].index, domain, false
 	}
 	x.slots[k] = indexSlot{tag: tag, index: n, n: uint8(len(domain))}
 	copy(x.slots[k].key[:], domain)
@@ -78,5 +74,46 @@ func (x *domainIndex) grow() {
 			k = (k + 1) & mask
 		}
 		x.slots[k] = s
+	}
+}
+
+// find returns the slot of a short domain, or the free slot where it
+// would go, with the tag it has.
+func (x *domainIndex) find(domain string) (k int, tag uint32, found bool) {
+	h := maphash.String(x.seed, domain)
+	tag = uint32(h>>32) | 1
+	mask := len(x.slots) - 1
+	for k = int(h) & mask; x.slots[k].tag != 0; k = (k + 1) & mask {
+		if s := &x.slots[k]; s.tag == tag && string(s.key[:s.n]) == domain {
+			return k, tag, true
+		}
+	}
+	return k, tag, false
+}
+
+// lookup returns domain's index, if it has one.
+func (x *domainIndex) lookup(domain string) (int32, bool) {
+	if len(domain) > inlineLen {
+		i, ok := x.long[domain]
+		return i, ok
+	}
+	k, _, found := x.find(domain)
+	return x.slots[k].index, found
+}
+
+// counts yields each domain named by at least min rows, with its count
+// from uses.
+func (x *domainIndex) counts(uses []int32, min int) iter.Seq2[string, int] {
+	return func(yield func(string, int) bool) {
+		for _, s := range x.slots {
+			if s.tag != 0 && int(uses[s.index]) >= min && !yield(string(s.key[:s.n]), int(uses[s.index])) {
+				return
+			}
+		}
+		for d, i := range x.long {
+			if int(uses[i]) >= min && !yield(d, int(uses[i])) {
+				return
+			}
+		}
 	}
 }

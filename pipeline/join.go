@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"sync"
-	"unique"
 
 	"github.com/mxverify/mxverify/io/rowio"
 	"github.com/mxverify/mxverify/verify"
@@ -23,12 +22,23 @@ func (r *run) join(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	w, err := r.cfg.Out(append(slices.Clip(cols), ColDomain, ColStatus, ColReason))
+	// Suggestions for addresses invalid in their domain weigh the list's
+	// domains by their rows.
+	select {
+	case <-r.readEnd:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t := &rowTriage{cols: r.cfg.AddColumns, suppressIf: r.cfg.SuppressIf}
+	if t.cols == nil {
+		t.cols = TriageColumns
+	}
+	w, err := r.cfg.Out(append(slices.Clip(cols), t.header()...))
 	if err != nil {
 		return err
 	}
 	for _, in := range r.cfg.Inputs {
-		if err := r.joinInput(in, w); err != nil {
+		if err := r.joinInput(ctx, in, w, t); err != nil {
 			return err
 		}
 	}
@@ -39,7 +49,7 @@ func (r *run) join(ctx context.Context) error {
 }
 
 // joinInput writes the rows of one input.
-func (r *run) joinInput(in Input, w rowio.Writer) (err error) {
+func (r *run) joinInput(ctx context.Context, in Input, w rowio.Writer, t *rowTriage) (err error) {
 	rd, err := in.Open()
 	if err != nil {
 		return badInput(err)
@@ -58,33 +68,32 @@ func (r *run) joinInput(in Input, w rowio.Writer) (err error) {
 		if i == endOfInput {
 			return nil
 		}
-		// An invalid address is parsed again for its reason.
-		row, err := rows.Read(i == invalidRow)
-		if err == io.EOF {
+		if _, err := rows.Read(false); err == io.EOF {
 			return badInput(fmt.Errorf("%s: the input changed during the run: it has fewer rows than on the first read", in.Name()))
-		}
-		if err != nil {
+		} else if err != nil {
 			return badInput(err)
 		}
+		a, _ := parseCell(rows.Value(r.col))
 		var v verdict
 		if i == invalidRow {
-			v.status = verify.Invalid
-			if v.domain, err = parseAddress(cell(row, r.col)); err != nil {
-				v.reason = err.Error()
-			}
+			v.status, v.domain = verify.Invalid, a.Domain
 		} else if v, err = r.verdicts.get(i); err != nil {
 			return fmt.Errorf("%s: %w", in.Name(), err)
 		}
-		if err := rows.Write(v.domain, string(v.status), v.reason); err != nil {
+		if err := rows.Write(t.row(ctx, r, v, a)...); err != nil {
 			return fmt.Errorf("write results: %w", err)
 		}
 	}
 }
 
-// verdict is what the join writes for a domain.
+// verdict is what the join needs of a domain's result.
 type verdict struct {
-	domain, reason string
-	status         verify.Status
+	domain     string
+	status     verify.Status
+	implicitMX bool
+	free       bool   // a free mailbox provider's
+	disposable bool   // on the disposable list, or under a name on it
+	suggestion string // the domain it is likely a typo of
 }
 
 // table holds the verdicts by domain index, for the join, which waits on
@@ -116,8 +125,6 @@ func newTable(ctx context.Context) *table {
 
 // add appends the verdict of the next domain in first-seen order.
 func (t *table) add(v verdict) {
-	// Most domains share a handful of reasons.
-	v.reason = unique.Make(v.reason).Value()
 	t.mu.Lock()
 	t.verdicts = append(t.verdicts, v)
 	if len(t.verdicts) >= t.want {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mxverify/mxverify/io/csvio"
 	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -64,8 +65,13 @@ func newBenchRun(tb testing.TB, in Input) *run {
 	}
 	tb.Cleanup(func() { sp.close() })
 	sum := newSummary([]Input{in})
+	d, err := triage.LoadDisposable()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return &run{cfg: Config{Inputs: []Input{in}}, sum: &sum, spool: sp, verdicts: newTable(ctx),
-		header: make(chan []string, 1), index: newDomainIndex()}
+		header: make(chan []string, 1), index: newDomainIndex(), readEnd: make(chan struct{}),
+		suggester: triage.NewSuggester(), disposable: d}
 }
 
 // BenchmarkRead measures the reader's work per row (the address parsed,
@@ -103,15 +109,12 @@ func BenchmarkJoin(b *testing.B) {
 		if !seen {
 			i = len(verdicts)
 			index[d] = i
-			reason := ""
-			if i%7 == 0 {
-				reason = "no MX records, and no address records for the domain"
-			}
-			verdicts = append(verdicts, verdict{domain: d, status: statuses[i%len(statuses)], reason: reason})
+			verdicts = append(verdicts, verdict{domain: d, status: statuses[i%len(statuses)]})
 		}
 		rows[k] = i
 	}
-	cols := []string{"email", "id", ColDomain, ColStatus, ColReason}
+	t := &rowTriage{cols: TriageColumns}
+	cols := append([]string{"email", "id"}, t.header()...)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(list)))
 	for b.Loop() {
@@ -127,7 +130,7 @@ func BenchmarkJoin(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := r.joinInput(csvInput{list}, w); err != nil {
+		if err := r.joinInput(context.Background(), csvInput{list}, w, &rowTriage{cols: TriageColumns}); err != nil {
 			b.Fatal(err)
 		}
 		w.Close()
@@ -153,7 +156,7 @@ func TestJoinFollowsVerdicts(t *testing.T) {
 			if i%97 == 0 {
 				time.Sleep(10 * time.Microsecond)
 			}
-			tb.add(verdict{domain: fmt.Sprintf("d%d.example", i), status: statuses[i%len(statuses)], reason: fmt.Sprint("reason ", i%5)})
+			tb.add(verdict{domain: fmt.Sprintf("d%d.example", i), status: statuses[i%len(statuses)], suggestion: fmt.Sprint("s", i%5, ".example")})
 		}
 		tb.finish()
 	}()
@@ -166,8 +169,8 @@ func TestJoinFollowsVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.domain != fmt.Sprintf("d%d.example", i) || got.status != statuses[i%len(statuses)] || got.reason != fmt.Sprint("reason ", i%5) {
-			t.Fatalf("verdict %d = %q %s %q", i, got.domain, got.status, got.reason)
+		if got.domain != fmt.Sprintf("d%d.example", i) || got.status != statuses[i%len(statuses)] || got.suggestion != fmt.Sprint("s", i%5, ".example") {
+			t.Fatalf("verdict %d = %q %s %q", i, got.domain, got.status, got.suggestion)
 		}
 	}
 	if _, err := tb.get(n); err == nil {

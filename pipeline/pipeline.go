@@ -15,14 +15,16 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
 
-// Output columns added after the input's own.
+// Output columns added after the input's own, always; the triage columns
+// (TriageColumns) come between and after them.
 const (
 	ColDomain = "mx_domain"
 	ColStatus = "mx_status"
-	ColReason = "mx_reason"
+	ColReason = "mx_reason" // in plain words, about the address
 )
 
 // Input is one list. Open is called twice, once to collect the domains and
@@ -43,11 +45,12 @@ type Verifier interface {
 	Verify(ctx context.Context, domain string) verify.Result
 }
 
-// ResultWriter takes per-domain results. Close is called after the last
-// one, while the join may still be writing rows: an output can finish its
-// file then, in time the run spends anyway.
+// ResultWriter takes per-domain results, each with the number of rows
+// that name the domain. Close is called after the last one, while the
+// join may still be writing rows: an output can finish its file then, in
+// time the run spends anyway.
 type ResultWriter interface {
-	WriteResult(verify.Result) error
+	WriteResult(res verify.Result, rows int64) error
 	Close() error
 }
 
@@ -85,6 +88,18 @@ type Config struct {
 	Changed  func(old, cur verify.Result, rows int64) error
 	Progress Progress // optional
 	Now      func() time.Time
+
+	// AddColumns are the triage columns to add, of TriageColumns; nil
+	// adds them all.
+	AddColumns []string
+	// SuppressIf are the flags that turn send into suppress.
+	SuppressIf triage.Flags
+	// Disposable is the list of disposable-address domains; nil is the
+	// embedded one.
+	Disposable *triage.Disposable
+	// Tally, when set, hears every domain once, in first-seen order,
+	// after the last row is read.
+	Tally func(DomainRows) error
 }
 
 func (cfg Config) now() time.Time {
@@ -128,8 +143,15 @@ type run struct {
 
 	columns []string     // the first input's
 	index   *domainIndex // domain to index, first-seen order
-	uses    []int32      // valid rows per domain, for the counts by status
+	uses    []int32      // rows per domain
 	changed []job
+
+	// readEnd is closed when every row has been read: from then on index
+	// and uses no longer change, and suggester knows the list's domains.
+	readEnd    chan struct{}
+	suggester  *triage.Suggester
+	disposable *triage.Disposable
+	extra      extras
 }
 
 // Run verifies every domain of the inputs and writes both outputs. On error
@@ -155,6 +177,13 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	r := &run{
 		cfg: cfg, sum: &sum, spool: sp, verdicts: newTable(ctx),
 		header: make(chan []string, 1), index: newDomainIndex(),
+		readEnd: make(chan struct{}), disposable: cfg.Disposable,
+		extra: extras{v: cfg.Verifier},
+	}
+	if r.disposable == nil {
+		if r.disposable, err = triage.LoadDisposable(); err != nil {
+			return sum, err
+		}
 	}
 	workers := max(1, cfg.Concurrency)
 	todo := make(chan job, workers)
@@ -179,10 +208,13 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, err
 	}
 
-	// Counted here rather than row by row in the join.
+	// Counted here rather than row by row in the join. Rows of an
+	// invalid domain are among InvalidRows already.
 	sum.AddressesByStatus[verify.Invalid] += sum.InvalidRows
 	for i, v := range r.verdicts.verdicts {
-		sum.AddressesByStatus[v.status] += int64(r.uses[i])
+		if v.status != verify.Invalid {
+			sum.AddressesByStatus[v.status] += int64(r.uses[i])
+		}
 	}
 
 	if cfg.Changed != nil {
@@ -212,17 +244,34 @@ func (r *run) resolve(ctx context.Context, todo <-chan job, results chan<- job) 
 }
 
 // collect puts results back in first-seen order: it stores each verdict
-// for the join and writes the per-domain output.
+// for the join and writes the per-domain output. It holds results until
+// the last row is read, since a domain's row count and its suggestion
+// (which weighs the list's other domains by their rows) need every row.
 func (r *run) collect(ctx context.Context, results <-chan job) error {
 	pending := make(map[int]job) // arrived ahead of their turn
 	next := 0
-	for j := range results {
-		if !j.known && r.cfg.Cache != nil {
-			// As it arrives, not in list order: a run killed now must
-			// not ask again for what it already knows.
-			r.cfg.Cache.Put(j.res)
+	readEnd := r.readEnd
+	for results != nil || readEnd != nil {
+		select {
+		case j, ok := <-results:
+			if !ok {
+				results = nil
+				break
+			}
+			if !j.known && r.cfg.Cache != nil {
+				// As it arrives, not in list order: a run killed now
+				// must not ask again for what it already knows.
+				r.cfg.Cache.Put(j.res)
+			}
+			pending[j.index] = j
+		case <-readEnd:
+			readEnd = nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		pending[j.index] = j
+		if readEnd != nil {
+			continue
+		}
 		for {
 			j, ok := pending[next]
 			if !ok {
@@ -230,12 +279,9 @@ func (r *run) collect(ctx context.Context, results <-chan job) error {
 			}
 			delete(pending, next)
 			next++
-			if err := r.record(j); err != nil {
+			if err := r.record(ctx, j, pending); err != nil {
 				return err
 			}
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -250,14 +296,29 @@ func (r *run) collect(ctx context.Context, results <-chan job) error {
 	return nil
 }
 
-// record takes the next domain's result in first-seen order.
-func (r *run) record(j job) error {
-	r.verdicts.add(verdict{domain: j.domain, status: j.res.Status, reason: j.res.Reason})
+// record takes the next domain's result in first-seen order; pending
+// holds those that came ahead of it.
+func (r *run) record(ctx context.Context, j job, pending map[int]job) error {
+	d := j.domain
+	v := verdict{
+		domain: d, status: j.res.Status, implicitMX: j.res.ImplicitMX,
+		free: triage.IsFree(d), disposable: r.disposable.Has(d),
+	}
+	if triage.Eligible(j.res) {
+		v.suggestion = r.suggester.Suggest(d, collectVerdicts{ctx: ctx, r: r, cur: j, pending: pending})
+	}
+	r.verdicts.add(v)
 	r.sum.Domains++
 	r.sum.DomainsByStatus[j.res.Status]++
+	rows := int64(r.uses[j.index])
 	if r.cfg.Domains != nil {
-		if err := r.cfg.Domains.WriteResult(j.res); err != nil {
+		if err := r.cfg.Domains.WriteResult(j.res, rows); err != nil {
 			return fmt.Errorf("write domain results: %w", err)
+		}
+	}
+	if r.cfg.Tally != nil {
+		if err := r.cfg.Tally(DomainRows{Result: j.res, Rows: rows, Suggestion: v.suggestion}); err != nil {
+			return err
 		}
 	}
 	if r.cfg.Progress != nil {

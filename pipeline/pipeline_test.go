@@ -62,14 +62,16 @@ func (w *memWriter) Close() error            { return nil }
 // after Close, which must come after the last one.
 type memResults struct {
 	res    []verify.Result
+	rows   []int64
 	closed int
 }
 
-func (m *memResults) WriteResult(r verify.Result) error {
+func (m *memResults) WriteResult(r verify.Result, rows int64) error {
 	if m.closed > 0 {
 		return fmt.Errorf("result for %s after Close", r.Domain)
 	}
 	m.res = append(m.res, r)
+	m.rows = append(m.rows, rows)
 	return nil
 }
 
@@ -127,7 +129,8 @@ func TestRunManyDomains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(out.cols, []string{"id", "email", "mx_domain", "mx_status", "mx_reason"}) {
+	if !slices.Equal(out.cols, []string{"id", "email", "mx_domain", "mx_status", "mx_action", "mx_reason",
+		"mx_address", "mx_duplicate", "mx_suggestion", "mx_role", "mx_free", "mx_disposable"}) {
 		t.Errorf("columns %q", out.cols)
 	}
 	if len(out.rows) != 2*n {
@@ -190,7 +193,7 @@ func TestColumnDetection(t *testing.T) {
 			out := &memWriter{}
 			_, err := pipeline.Run(context.Background(), pipeline.Config{
 				Inputs: []pipeline.Input{in}, Column: tt.column, Concurrency: 2, Verifier: newVerifier(t, srv, 4),
-				Out: func([]string) (rowio.Writer, error) { return out, nil },
+				Out: func(cols []string) (rowio.Writer, error) { out.cols = cols; return out, nil },
 			})
 			if tt.want < 0 {
 				if !errors.Is(err, pipeline.ErrInput) || !strings.Contains(err.Error(), "list.csv") {
@@ -202,8 +205,9 @@ func TestColumnDetection(t *testing.T) {
 				t.Fatal(err)
 			}
 			row := out.rows[0]
-			if domain, _ := verify.Address(row[tt.want].(string)); row[len(row)-3] != domain {
-				t.Errorf("mx_domain %q from the wrong column", row[len(row)-3])
+			col := slices.Index(out.cols, "mx_domain")
+			if domain, _ := verify.Address(row[tt.want].(string)); row[col] != domain {
+				t.Errorf("mx_domain %q from the wrong column", row[col])
 			}
 		})
 	}

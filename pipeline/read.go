@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -26,6 +27,8 @@ func (r *run) read(ctx context.Context, todo chan<- job) error {
 	if err := r.spool.finish(); err != nil {
 		return err
 	}
+	r.suggester = triage.NewSuggester().WithList(r.index.counts(r.uses, triage.MinRatio))
+	close(r.readEnd)
 	if r.cfg.Progress != nil {
 		r.cfg.Progress.SetTotal(int64(r.index.len()))
 	}
@@ -106,8 +109,8 @@ func (r *run) add(ctx context.Context, addr any, todo chan<- job) error {
 	if isNew {
 		r.uses = append(r.uses, 0)
 	}
+	r.uses[i]++
 	if bad == nil {
-		r.uses[i]++
 		if err := r.spool.put(int(i)); err != nil {
 			return err
 		}
@@ -145,23 +148,25 @@ func cell(row rowio.Row, col int) any {
 	return nil
 }
 
-// parseAddress extracts the domain of an address cell. The error is the
-// reason the address is invalid.
+// parseAddress extracts the domain of an address cell (triage.Parse:
+// display name, mailto: and brackets removed). The error is the reason
+// the address is invalid.
 func parseAddress(v any) (string, error) {
-	if v == nil {
-		return "", errNoAddress
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", errNotText
-	}
-	return verify.Address(s)
+	a, err := parseCell(v)
+	return a.Domain, err
 }
 
-var (
-	errNoAddress = fmt.Errorf("%w: no address in this row", verify.ErrInvalid)
-	errNotText   = fmt.Errorf("%w: the address cell is not text", verify.ErrInvalid)
-)
+// parseCell takes an address cell apart; a cell that is not text holds no
+// address.
+func parseCell(v any) (triage.Address, error) {
+	s, ok := v.(string)
+	if !ok && v != nil {
+		return triage.Address{Problem: triage.NotAddress}, errNotText
+	}
+	return triage.Parse(s)
+}
+
+var errNotText = fmt.Errorf("%w: the address cell is not text", verify.ErrInvalid)
 
 // domainInvalid tells a rejected domain (special-use, single label) from a
 // rejected local part at a good domain: only the first makes the domain

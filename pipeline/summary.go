@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -25,6 +26,14 @@ type Summary struct {
 	QueriesPerSecond  float64                 `json:"queries_per_second"`
 	ExitStatus        int                     `json:"exit_status"`
 
+	// RowsByAction counts rows by mx_action: send, suppress, retry.
+	RowsByAction   map[triage.Action]int64 `json:"rows_by_action"`
+	Duplicates     int64                   `json:"duplicate_rows"`
+	Suggestions    int64                   `json:"suggestion_rows"`
+	RoleRows       int64                   `json:"role_rows"`
+	FreeRows       int64                   `json:"free_rows"`
+	DisposableRows int64                   `json:"disposable_rows"`
+
 	// HeaderRows says, for each CSV or TSV input, whether its first
 	// record was read as a header row (by --header, --no-header, or the
 	// rule in the README). JSONL and Parquet name their columns
@@ -41,6 +50,7 @@ func newSummary(inputs []Input) Summary {
 		HeaderRows:        make(map[string]bool),
 		DomainsByStatus:   make(map[verify.Status]int64),
 		AddressesByStatus: make(map[verify.Status]int64),
+		RowsByAction:      map[triage.Action]int64{triage.Send: 0, triage.Suppress: 0, triage.Retry: 0},
 	}
 	for _, in := range inputs {
 		s.Inputs = append(s.Inputs, in.Name())
@@ -75,6 +85,10 @@ func (s Summary) WriteText(w io.Writer) error {
 	for _, st := range verify.Statuses {
 		fmt.Fprintf(&b, "  %-20s %10d %10d\n", st, s.DomainsByStatus[st], s.AddressesByStatus[st])
 	}
+	fmt.Fprintf(&b, "  rows to send %d, to suppress %d, to retry %d\n",
+		s.RowsByAction[triage.Send], s.RowsByAction[triage.Suppress], s.RowsByAction[triage.Retry])
+	fmt.Fprintf(&b, "  duplicates %d, typo suggestions %d, role %d, free mail %d, disposable %d\n",
+		s.Duplicates, s.Suggestions, s.RoleRows, s.FreeRows, s.DisposableRows)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

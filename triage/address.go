@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/net/idna"
-
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -135,13 +133,7 @@ func sender(s string, at int, domain string) string {
 		}
 		return local + "@" + domain
 	}
-	// The A-label passed verify.Domain, so it decodes; the fallback only
-	// keeps a sendable address if that ever changes.
-	u, err := idna.Punycode.ToUnicode(domain)
-	if err != nil {
-		u = domain
-	}
-	return local + "@" + u
+	return local + "@" + verify.Unicode(domain)
 }
 
 func isASCII(s string) bool {

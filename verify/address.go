@@ -238,3 +238,16 @@ func plainASCII(name string) (string, bool) {
 	}
 	return name, true
 }
+
+// Unicode is the Unicode form of a domain that Domain accepted: its
+// A-labels decoded, the rest as it is.
+func Unicode(domain string) string {
+	if !strings.Contains(domain, "xn--") {
+		return domain
+	}
+	u, err := idna.Punycode.ToUnicode(domain)
+	if err != nil {
+		return domain
+	}
+	return u
+}

@@ -143,11 +143,11 @@ func TestHeaderFlags(t *testing.T) {
 		want  string // the per-address output, or a part of the one stderr line
 	}{
 		{"--header takes the first address for a header", "a@shop.mxdemo.net\nb@nullmx.mxdemo.net\n", []string{"--header"}, 0,
-			"a@shop.mxdemo.net,mx_domain,mx_status,mx_reason\r\nb@nullmx.mxdemo.net,nullmx.mxdemo.net,null_mx,"},
+			"a@shop.mxdemo.net,mx_domain,mx_status,mx_reason\r\nb@nullmx.mxdemo.net,nullmx.mxdemo.net,null_mx,The domain says"},
 		{"--no-header reads a header as a row", "email\na@shop.mxdemo.net\n", []string{"--no-header"}, 0,
-			"email,mx_domain,mx_status,mx_reason\r\nemail,,invalid,no @: not an email address\r\na@shop.mxdemo.net,shop.mxdemo.net,deliverable,"},
+			"email,mx_domain,mx_status,mx_reason\r\nemail,,invalid,This is not an email address: it has no @. Fix or remove it.\r\na@shop.mxdemo.net,shop.mxdemo.net,deliverable,"},
 		{"--no-header with two columns", "name,email\nAnn,a@shop.mxdemo.net\n", []string{"--no-header", "--column", "column_2"}, 0,
-			"column_1,column_2,mx_domain,mx_status,mx_reason\r\nname,email,,invalid,no @: not an email address\r\nAnn,a@shop.mxdemo.net,shop.mxdemo.net,deliverable,"},
+			"column_1,column_2,mx_domain,mx_status,mx_reason\r\nname,email,,invalid,This is not an email address: it has no @. Fix or remove it.\r\nAnn,a@shop.mxdemo.net,shop.mxdemo.net,deliverable,"},
 		{"both", "a@shop.mxdemo.net\n", []string{"--header", "--no-header"}, 1, "--header and --no-header"},
 	}
 	for _, tt := range tests {
@@ -155,7 +155,8 @@ func TestHeaderFlags(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			writeFile(t, dir, "l.csv", tt.list)
-			args := append([]string{"run", "l.csv", "--resolver", srv.Addr(), "--progress", "never", "-o", "out.csv"}, tt.flags...)
+			// Only the base columns: the test is about the rows.
+			args := append([]string{"run", "l.csv", "--resolver", srv.Addr(), "--progress", "never", "-o", "out.csv", "--add-columns", ""}, tt.flags...)
 			r := mxverify(t, dir, "", args...)
 			if r.code != tt.code {
 				t.Fatalf("exit %d, want %d: %s", r.code, tt.code, r.stderr)
@@ -185,7 +186,7 @@ func TestMixedHeaders(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	want := "email,mx_domain,mx_status,mx_reason\r\n" +
+	want := "email," + strings.Join(addedColumns, ",") + "\r\n" +
 		"a@shop.mxdemo.net,shop.mxdemo.net,deliverable,"
 	if got := readFile(t, filepath.Join(dir, "out.csv")); !strings.HasPrefix(got, want) || strings.Count(got, "\r\n") != 4 {
 		t.Errorf("output\n%s", got)

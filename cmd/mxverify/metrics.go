@@ -9,6 +9,7 @@ import (
 
 	"github.com/mxverify/mxverify/io/fileio"
 	"github.com/mxverify/mxverify/pipeline"
+	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -46,6 +47,15 @@ func writeMetrics(path string, sum pipeline.Summary, code int, end time.Time) er
 	gauge("mxverify_last_run_cache_misses", "Domains the cache could not answer.", float64(sum.CacheMisses))
 	gauge("mxverify_last_run_cache_expired", "Domains whose cached result had expired.", float64(sum.CacheExpired))
 	gauge("mxverify_last_run_temp_error_ratio", "Share of resolvable domains that ended temp_error.", sum.TempErrorShare())
+	fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", "mxverify_last_run_rows_by_action", "Address rows of the last run by mx_action.", "mxverify_last_run_rows_by_action")
+	for _, a := range []triage.Action{triage.Send, triage.Suppress, triage.Retry} {
+		fmt.Fprintf(&b, "mxverify_last_run_rows_by_action{action=%q} %d\n", a, sum.RowsByAction[a])
+	}
+	gauge("mxverify_last_run_duplicate_rows", "Rows whose address is on an earlier row.", float64(sum.Duplicates))
+	gauge("mxverify_last_run_suggestion_rows", "Rows given a typo suggestion.", float64(sum.Suggestions))
+	gauge("mxverify_last_run_role_rows", "Rows with a role address (info@, sales@, ...).", float64(sum.RoleRows))
+	gauge("mxverify_last_run_free_rows", "Rows at a free mailbox provider.", float64(sum.FreeRows))
+	gauge("mxverify_last_run_disposable_rows", "Rows at a disposable-address domain.", float64(sum.DisposableRows))
 
 	f, err := fileio.Create(path)
 	if err != nil {

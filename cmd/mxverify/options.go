@@ -45,6 +45,7 @@ type options struct {
 	metrics       string
 	header        bool
 	noHeader      bool
+	triageOptions
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -79,6 +80,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.changes, "changes", "", "with --cache, write the domains whose status changed since the cached result to `FILE` (.csv or .jsonl)")
 	fs.StringVar(&o.metrics, "metrics", "", "write Prometheus text metrics to `FILE` at the end (for node_exporter's textfile collector)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
+	o.triageOptions.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: mxverify run INPUT... [flags]\n\nINPUT is a .csv, .csv.gz, .tsv, .jsonl or .parquet file, or - for CSV on stdin.\nSeveral inputs must share one header.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -171,7 +173,10 @@ func (o *options) validate() error {
 	case o.lockTimeout < 0:
 		return fmt.Errorf("%w: --lock-timeout cannot be negative", errUsage)
 	}
-	for _, p := range []string{o.out, o.domains, o.changes} {
+	if err := o.triageOptions.check(); err != nil {
+		return err
+	}
+	for _, p := range []string{o.out, o.domains, o.changes, o.suppressionList} {
 		if p == "" {
 			continue
 		}
@@ -207,8 +212,13 @@ func (o *options) checkOverwrites() error {
 		keep = append(keep, file{"--cache", o.cache})
 	}
 	var outs []file
-	for _, f := range []file{{"-o", o.out}, {"--domains", o.domains}, {"--summary", o.summary},
-		{"--changes", o.changes}, {"--metrics", o.metrics}, {"--cpuprofile", o.cpuProfile}} {
+	all := []file{{"-o", o.out}, {"--domains", o.domains}, {"--summary", o.summary},
+		{"--changes", o.changes}, {"--metrics", o.metrics}, {"--cpuprofile", o.cpuProfile},
+		{"--suppression-list", o.suppressionList}}
+	for _, p := range o.splitPaths(o.out) {
+		all = append(all, file{"--split", p})
+	}
+	for _, f := range all {
 		if f.path == "" || f.path == fileio.Stdio {
 			continue
 		}

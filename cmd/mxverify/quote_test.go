@@ -20,7 +20,7 @@ func TestCRLFInQuotes(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	want := "email,note,mx_domain,mx_status,mx_reason\r\n" +
+	want := "email,note," + strings.Join(addedColumns, ",") + "\r\n" +
 		"ann@shop.mxdemo.net,\"line one\r\nline two\",shop.mxdemo.net,deliverable,"
 	got := readFile(t, filepath.Join(dir, "out.csv"))
 	if !strings.HasPrefix(got, want) || !strings.Contains(got, "\r\nbob@shop.mxdemo.net,\"lf\nonly\",shop.mxdemo.net,deliverable,") {

@@ -19,6 +19,7 @@ import (
 	"github.com/mxverify/mxverify/io/rowio"
 	"github.com/mxverify/mxverify/io/tableio"
 	"github.com/mxverify/mxverify/pipeline"
+	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 	"github.com/mxverify/mxverify/verify/dnsclient"
 )
@@ -192,18 +193,43 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 			out.Abort()
 		}
 	}()
+	disposable, err := triage.LoadDisposable(o.disposable...)
+	if err != nil {
+		return sum, err
+	}
 	cfg := pipeline.Config{
 		Inputs:      inputs,
 		Column:      o.column,
 		Concurrency: o.concurrency,
 		Verifier:    res,
+		AddColumns:  o.columns,
+		SuppressIf:  o.flags,
+		Disposable:  disposable,
 		Out: func(columns []string) (rowio.Writer, error) {
-			out, err := tableio.CreateRows(o.out, stdout, columns, first.ParquetSchema())
-			if err != nil {
-				return nil, err
+			create := func(path string, columns []string) (*tableio.Output, error) {
+				out, err := tableio.CreateRows(path, stdout, columns, first.ParquetSchema())
+				if err == nil {
+					outputs = append(outputs, out)
+				}
+				return out, err
 			}
-			outputs = append(outputs, out)
-			return out, nil
+			out, err := create(o.out, columns)
+			if err != nil || (o.split == "" && o.suppressionList == "") {
+				return out, err
+			}
+			b := newByAction(out, columns)
+			for action, path := range o.splitPaths(o.out) {
+				if b.split[action], err = create(path, columns); err != nil {
+					return nil, err
+				}
+			}
+			if o.suppressionList != "" {
+				if b.suppress, err = tableio.CreateRows(o.suppressionList, stdout, []string{"email"}, nil); err != nil {
+					return nil, err
+				}
+				outputs = append(outputs, b.suppress)
+			}
+			return b, nil
 		},
 	}
 	if o.domains != "" {

@@ -274,7 +274,7 @@ func readUnboundRows(t *testing.T, path string) map[string]unboundRow {
 	for i, name := range recs[0] {
 		col[name] = i
 	}
-	for _, name := range []string{"domain", "status", "reason", "mx", "implicit_mx", "resolver"} {
+	for _, name := range []string{"domain", "status", "reason", "primary_mx", "backup_mx", "implicit_mx", "resolver"} {
 		if _, ok := col[name]; !ok {
 			t.Fatalf("%s: no %q column in header %q", path, name, recs[0])
 		}
@@ -284,7 +284,7 @@ func readUnboundRows(t *testing.T, path string) map[string]unboundRow {
 		rows[r[col["domain"]]] = unboundRow{
 			status:   r[col["status"]],
 			reason:   r[col["reason"]],
-			mx:       r[col["mx"]],
+			mx:       strings.Trim(r[col["primary_mx"]]+"; "+r[col["backup_mx"]], "; "),
 			implicit: r[col["implicit_mx"]],
 			resolver: r[col["resolver"]],
 		}

@@ -10,12 +10,16 @@ import (
 	"github.com/mxverify/mxverify/verify"
 )
 
-func ExampleFormatMX() {
-	fmt.Println(csvio.FormatMX([]verify.Exchange{
-		{Preference: 10, Host: "mx1.a.com", Addresses: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}},
-		{Preference: 20, Host: "mx2.a.com", CNAME: "real.b.net"},
-	}))
-	// Output: 10 mx1.a.com=192.0.2.1|2001:db8::1;20 mx2.a.com>real.b.net
+func ExampleMXColumns() {
+	primary, backup, addrs := csvio.MXColumns([]verify.Exchange{
+		{Preference: 10, Host: "mx1.a.com", Role: verify.RolePrimary, Addresses: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}},
+		{Preference: 20, Host: "mx2.a.com", Role: verify.RoleBackup, CNAME: "real.b.net"},
+	})
+	fmt.Printf("%q\n%q\n%q\n", primary, backup, addrs)
+	// Output:
+	// "mx1.a.com"
+	// "20 mx2.a.com (alias of real.b.net)"
+	// "mx1.a.com 192.0.2.1 2001:db8::1"
 }
 
 func ExampleNewReader() {
@@ -61,12 +65,12 @@ func ExampleNewResultWriter() {
 		fmt.Println(err)
 		return
 	}
-	w.WriteResult(verify.Result{Domain: "gone.example.org", Status: verify.NXDomain, Reason: "no such domain", TTL: 900})
+	w.WriteResult(verify.Result{Domain: "gone.example.org", Status: verify.NXDomain, Reason: "no such domain", TTL: 900}, 3)
 	w.Close()
 	for line := range strings.Lines(out.String()) {
 		fmt.Printf("%q\n", line) // %q shows the RFC 4180 line ends
 	}
 	// Output:
-	// "domain,status,reason,mx,implicit_mx,ttl,checked_at,resolver\r\n"
-	// "gone.example.org,nxdomain,no such domain,,false,900,,\r\n"
+	// "domain,domain_unicode,status,reason,rows,primary_mx,backup_mx,mx_addresses,implicit_mx,ttl,checked_at,resolver\r\n"
+	// "gone.example.org,gone.example.org,nxdomain,no such domain,3,,,,false,900,,\r\n"
 }

@@ -39,13 +39,19 @@ func (r *Reader) ReadField(i int) (string, error) {
 		}
 		return row[i].(string), nil
 	}
+	return r.RawField(line, i), nil
+}
+
+// RawField returns value i of a plain line, as ReadRaw returns them: its
+// fields are not quoted, so they end at the separator.
+func (r *Reader) RawField(line []byte, i int) string {
 	for range i {
 		line = line[bytes.IndexByte(line, r.comma)+1:]
 	}
 	if end := bytes.IndexByte(line, r.comma); end >= 0 {
 		line = line[:end]
 	}
-	return string(line), nil
+	return string(line)
 }
 
 // ReadRaw returns the next row's bytes when Writer.WriteRaw, given them

@@ -4,21 +4,22 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mxverify/mxverify/verify"
 )
 
 // ResultColumns is the header of the per-domain CSV output.
-var ResultColumns = []string{"domain", "status", "reason", "mx", "implicit_mx", "ttl", "checked_at", "resolver"}
+var ResultColumns = []string{"domain", "domain_unicode", "status", "reason", "rows",
+	"primary_mx", "backup_mx", "mx_addresses", "implicit_mx", "ttl", "checked_at", "resolver"}
 
-// ResultWriter writes one verify.Result per row. A domain's exchanges go in
-// one column (see FormatMX) so that the file stays one row per domain and
-// opens in a spreadsheet.
+// ResultWriter writes one verify.Result per row, its exchanges in columns a
+// person reads (see MXColumns), so that the file stays one row per domain
+// and opens in a spreadsheet.
 type ResultWriter struct {
 	t   *table
 	rec []string
-	mx  []byte // AppendMX's buffer
 }
 
 // NewResultWriter writes the header row. comma is ',' for CSV and '\t' for
@@ -31,25 +32,20 @@ func NewResultWriter(w io.Writer, comma rune) (*ResultWriter, error) {
 	if err := t.write(ResultColumns); err != nil {
 		return nil, fmt.Errorf("csv: write header: %w", err)
 	}
-	return &ResultWriter{t: t, rec: make([]string, len(ResultColumns))}, nil
+	return &ResultWriter{t: t, rec: make([]string, 0, len(ResultColumns))}, nil
 }
 
-// WriteResult writes one result. checked_at is RFC 3339 in UTC, empty when
-// unset.
-func (w *ResultWriter) WriteResult(res verify.Result) error {
+// WriteResult writes one result and the number of rows naming its
+// domain. checked_at is RFC 3339 in UTC, empty when unset.
+func (w *ResultWriter) WriteResult(res verify.Result, rows int64) error {
 	checked := ""
 	if !res.CheckedAt.IsZero() {
 		checked = res.CheckedAt.UTC().Format(time.RFC3339)
 	}
-	w.rec[0] = res.Domain
-	w.rec[1] = string(res.Status)
-	w.rec[2] = res.Reason
-	w.mx = AppendMX(w.mx[:0], res.MX)
-	w.rec[3] = string(w.mx)
-	w.rec[4] = strconv.FormatBool(res.ImplicitMX)
-	w.rec[5] = strconv.FormatUint(uint64(res.TTL), 10)
-	w.rec[6] = checked
-	w.rec[7] = res.Resolver
+	primary, backup, addrs := MXColumns(res.MX)
+	w.rec = append(w.rec[:0], res.Domain, verify.Unicode(res.Domain), string(res.Status), res.Reason,
+		strconv.FormatInt(rows, 10), primary, backup, addrs,
+		strconv.FormatBool(res.ImplicitMX), strconv.FormatUint(uint64(res.TTL), 10), checked, res.Resolver)
 	if err := w.t.write(w.rec); err != nil {
 		return fmt.Errorf("csv: write result for %s: %w", res.Domain, err)
 	}
@@ -64,42 +60,42 @@ func (w *ResultWriter) Close() error {
 	return nil
 }
 
-// FormatMX renders exchanges in one cell as "pref host[=addr|addr...][>cname]"
-// joined by ";", e.g. "10 mx1.a.com=192.0.2.1|2001:db8::1;20 mx2.a.com>real.b.net".
-// None of the separators can occur in a host name or an address, so the
-// cell can be split back without quoting rules of its own. An empty host
-// (the root, as in a null MX "0 .") is written "." so that it stays visible.
-func FormatMX(mx []verify.Exchange) string {
-	return string(AppendMX(nil, mx))
-}
-
-// AppendMX appends FormatMX's text to dst. The domains file has a cell of
-// it per domain: built in a reused buffer, with the addresses appended in
-// place, it is one allocation instead of one per address and per growth.
-func AppendMX(dst []byte, mx []verify.Exchange) []byte {
-	for i, x := range mx {
-		if i > 0 {
-			dst = append(dst, ';')
+// MXColumns renders a domain's exchanges as three cells: the primary hosts
+// (those at the lowest preference, RFC 5321 §5.1) joined by "; ", the
+// backups as "pref host" joined by "; ", and every host's addresses as
+// "host addr addr" joined by "; ". An alias is shown as "host (alias of
+// name)"; the root of a null MX as ".".
+func MXColumns(mx []verify.Exchange) (primary, backup, addresses string) {
+	var p, b, a strings.Builder
+	add := func(sb *strings.Builder, s string) {
+		if sb.Len() > 0 {
+			sb.WriteString("; ")
 		}
-		dst = strconv.AppendUint(dst, uint64(x.Preference), 10)
-		dst = append(dst, ' ')
-		if x.Host == "" {
-			dst = append(dst, '.')
-		} else {
-			dst = append(dst, x.Host...)
+		sb.WriteString(s)
+	}
+	for _, x := range mx {
+		host := x.Host
+		if host == "" {
+			host = "."
 		}
-		for j, a := range x.Addresses {
-			if j == 0 {
-				dst = append(dst, '=')
-			} else {
-				dst = append(dst, '|')
-			}
-			dst = a.AppendTo(dst)
-		}
+		name := host
 		if x.CNAME != "" {
-			dst = append(dst, '>')
-			dst = append(dst, x.CNAME...)
+			name += " (alias of " + x.CNAME + ")"
+		}
+		if x.Role == verify.RoleBackup {
+			add(&b, strconv.Itoa(int(x.Preference))+" "+name)
+		} else {
+			add(&p, name)
+		}
+		if len(x.Addresses) > 0 {
+			var s strings.Builder
+			s.WriteString(host)
+			for _, ip := range x.Addresses {
+				s.WriteByte(' ')
+				s.WriteString(ip.String())
+			}
+			add(&a, s.String())
 		}
 	}
-	return dst
+	return p.String(), b.String(), a.String()
 }

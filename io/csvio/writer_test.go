@@ -184,8 +184,8 @@ func TestResultWriterGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, res := range testResults() {
-				if err := w.WriteResult(res); err != nil {
+			for i, res := range testResults() {
+				if err := w.WriteResult(res, int64(i)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -210,28 +210,29 @@ func TestResultWriterGolden(t *testing.T) {
 	}
 }
 
-func TestFormatMX(t *testing.T) {
+func TestMXColumns(t *testing.T) {
 	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	p, b := verify.RolePrimary, verify.RoleBackup
 	tests := []struct {
-		name string
-		mx   []verify.Exchange
-		want string
+		name                       string
+		mx                         []verify.Exchange
+		primary, backup, addresses string
 	}{
-		{"none", nil, ""},
-		{"no addresses", []verify.Exchange{{Preference: 5, Host: "mx.a.com"}}, "5 mx.a.com"},
-		{"addresses", []verify.Exchange{{Preference: 10, Host: "mx1.a.com", Addresses: []netip.Addr{v4, v6}}}, "10 mx1.a.com=192.0.2.1|2001:db8::1"},
-		{"cname", []verify.Exchange{{Preference: 20, Host: "mx2.a.com", CNAME: "real.b.net"}}, "20 mx2.a.com>real.b.net"},
-		{"addresses and cname", []verify.Exchange{{Preference: 0, Host: "m.a.com", Addresses: []netip.Addr{v4}, CNAME: "c.b.net"}}, "0 m.a.com=192.0.2.1>c.b.net"},
-		{"brief example", []verify.Exchange{
-			{Preference: 10, Host: "mx1.a.com", Addresses: []netip.Addr{v4, v6}},
-			{Preference: 20, Host: "mx2.a.com", CNAME: "real.b.net"},
-		}, "10 mx1.a.com=192.0.2.1|2001:db8::1;20 mx2.a.com>real.b.net"},
-		{"null mx", []verify.Exchange{{Preference: 0, Host: ""}}, "0 ."},
-		{"max preference", []verify.Exchange{{Preference: 65535, Host: "x.a.com"}}, "65535 x.a.com"},
+		{"none", nil, "", "", ""},
+		{"no addresses", []verify.Exchange{{Preference: 5, Host: "mx.a.com", Role: p}}, "mx.a.com", "", ""},
+		{"addresses", []verify.Exchange{{Preference: 10, Host: "mx1.a.com", Role: p, Addresses: []netip.Addr{v4, v6}}},
+			"mx1.a.com", "", "mx1.a.com 192.0.2.1 2001:db8::1"},
+		{"two primaries and a backup alias", []verify.Exchange{
+			{Preference: 10, Host: "mx1.a.com", Role: p, Addresses: []netip.Addr{v4}},
+			{Preference: 10, Host: "mx2.a.com", Role: p, Addresses: []netip.Addr{v6}},
+			{Preference: 20, Host: "mx3.a.com", Role: b, CNAME: "real.b.net"},
+		}, "mx1.a.com; mx2.a.com", "20 mx3.a.com (alias of real.b.net)", "mx1.a.com 192.0.2.1; mx2.a.com 2001:db8::1"},
+		{"null mx", []verify.Exchange{{Preference: 0, Host: "", Role: p}}, ".", "", ""},
 	}
 	for _, tt := range tests {
-		if got := csvio.FormatMX(tt.mx); got != tt.want {
-			t.Errorf("%s: FormatMX = %q, want %q", tt.name, got, tt.want)
+		primary, backup, addrs := csvio.MXColumns(tt.mx)
+		if primary != tt.primary || backup != tt.backup || addrs != tt.addresses {
+			t.Errorf("%s: MXColumns = %q, %q, %q; want %q, %q, %q", tt.name, primary, backup, addrs, tt.primary, tt.backup, tt.addresses)
 		}
 	}
 }

@@ -26,13 +26,19 @@ func NewResultWriter(w io.Writer) *ResultWriter {
 	return &ResultWriter{bw: bw, enc: enc}
 }
 
-// WriteResult writes one result. Missing lists come out as [] rather than
-// null, so that consumers can iterate without a null check; checked_at is
-// written in UTC like the CSV output.
-func (w *ResultWriter) WriteResult(res verify.Result) error {
+// WriteResult writes one result and the number of rows naming its
+// domain. Missing lists come out as [] rather than null, so that consumers
+// can iterate without a null check; checked_at is written in UTC like the
+// CSV output.
+func (w *ResultWriter) WriteResult(res verify.Result, rows int64) error {
 	res.MX = normalizeMX(res.MX)
 	res.CheckedAt = res.CheckedAt.UTC()
-	if err := w.enc.Encode(res); err != nil { // Encode ends the line
+	rec := struct {
+		verify.Result
+		DomainUnicode string `json:"domain_unicode"`
+		Rows          int64  `json:"rows"`
+	}{res, verify.Unicode(res.Domain), rows}
+	if err := w.enc.Encode(rec); err != nil { // Encode ends the line
 		return fmt.Errorf("jsonl: write result for %s: %w", res.Domain, err)
 	}
 	return nil

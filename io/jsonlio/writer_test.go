@@ -183,7 +183,7 @@ func TestResultWriterGolden(t *testing.T) {
 	var b bytes.Buffer
 	w := jsonlio.NewResultWriter(&b)
 	for _, res := range results {
-		if err := w.WriteResult(res); err != nil {
+		if err := w.WriteResult(res, 1); err != nil {
 			t.Fatal(err)
 		}
 	}

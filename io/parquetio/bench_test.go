@@ -138,7 +138,7 @@ func BenchmarkWriteResults(b *testing.B) {
 			b.Fatal(err)
 		}
 		for range n {
-			if err := w.WriteResult(res); err != nil {
+			if err := w.WriteResult(res, 1); err != nil {
 				b.Fatal(err)
 			}
 		}

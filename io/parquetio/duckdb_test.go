@@ -114,7 +114,7 @@ func TestDuckDBReadsOutput(t *testing.T) {
 		{Domain: "bad..example", Status: verify.Invalid, Reason: "empty label"},
 	}
 	for _, r := range results {
-		if err := w.WriteResult(r); err != nil {
+		if err := w.WriteResult(r, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,7 +135,7 @@ func TestDuckDBReadsOutput(t *testing.T) {
 
 	res := got[domains]
 	wantTypes := map[string]string{
-		"domain": "VARCHAR", "status": "VARCHAR", "reason": "VARCHAR",
+		"domain": "VARCHAR", "domain_unicode": "VARCHAR", "status": "VARCHAR", "reason": "VARCHAR", "rows": "BIGINT",
 		"mx":          "STRUCT(preference INTEGER, host VARCHAR, \"role\" VARCHAR, addresses VARCHAR[], cname VARCHAR)[]",
 		"implicit_mx": "BOOLEAN", "ttl": "BIGINT", "checked_at": "TIMESTAMP WITH TIME ZONE", "resolver": "VARCHAR",
 	}
@@ -149,11 +149,11 @@ func TestDuckDBReadsOutput(t *testing.T) {
 	}
 	const mx = "[{'preference': 10, 'host': mx1.mxverify-fixture.net, 'role': primary, 'addresses': [192.0.2.1, '2001:db8::1'], 'cname': ''}, " +
 		"{'preference': 20, 'host': mx2.mxverify-fixture.net, 'role': backup, 'addresses': [], 'cname': real.mxverify-fixture.net}]"
-	if r := res.Rows[0]; deref(r[3]) != mx || deref(r[6]) != "2025-06-01 08:20:30.456+00" {
-		t.Errorf("per-domain row 1: mx %s, checked_at %s", deref(r[3]), deref(r[6]))
+	if r := res.Rows[0]; deref(r[5]) != mx || deref(r[8]) != "2025-06-01 08:20:30.456+00" || deref(r[4]) != "1" {
+		t.Errorf("per-domain row 1: mx %s, checked_at %s, rows %s", deref(r[5]), deref(r[8]), deref(r[4]))
 	}
-	if r := res.Rows[1]; deref(r[3]) != "[]" || r[6] != nil {
-		t.Errorf("per-domain row 2: mx %s, checked_at %s", deref(r[3]), deref(r[6]))
+	if r := res.Rows[1]; deref(r[5]) != "[]" || r[8] != nil {
+		t.Errorf("per-domain row 2: mx %s, checked_at %s", deref(r[5]), deref(r[8]))
 	}
 }
 

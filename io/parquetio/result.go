@@ -14,19 +14,22 @@ import (
 // ResultRecord is the per-domain record of the Parquet output, in Go. Its
 // schema (TestResultSchema pins it) is
 //
-//	domain, status, reason: required strings
+//	domain, domain_unicode, status, reason: required strings
+//	rows: required int64, the input rows that name the domain
 //	mx: a required list of ExchangeRecord structs
 //	implicit_mx: required boolean
 //	ttl: required int64
 //	checked_at: optional timestamp, milliseconds, UTC
 //	resolver: required string
 type ResultRecord struct {
-	Domain     string
-	Status     string
-	Reason     string
-	MX         []ExchangeRecord
-	ImplicitMX bool
-	TTL        int64
+	Domain        string
+	DomainUnicode string
+	Status        string
+	Reason        string
+	Rows          int64
+	MX            []ExchangeRecord
+	ImplicitMX    bool
+	TTL           int64
 	// CheckedAt is nil for a result that was never checked, rather than a
 	// misleading year-1 timestamp.
 	CheckedAt *time.Time
@@ -44,14 +47,16 @@ type ExchangeRecord struct {
 }
 
 // resultRecordOf converts a verdict to its Parquet form.
-func resultRecordOf(r verify.Result) ResultRecord {
+func resultRecordOf(r verify.Result, rows int64) ResultRecord {
 	rec := ResultRecord{
-		Domain:     r.Domain,
-		Status:     string(r.Status),
-		Reason:     r.Reason,
-		ImplicitMX: r.ImplicitMX,
-		TTL:        int64(r.TTL),
-		Resolver:   r.Resolver,
+		Domain:        r.Domain,
+		DomainUnicode: verify.Unicode(r.Domain),
+		Status:        string(r.Status),
+		Reason:        r.Reason,
+		Rows:          rows,
+		ImplicitMX:    r.ImplicitMX,
+		TTL:           int64(r.TTL),
+		Resolver:      r.Resolver,
 	}
 	if !r.CheckedAt.IsZero() {
 		t := r.CheckedAt.UTC()
@@ -94,12 +99,14 @@ func resultSchema() []*parquet.SchemaElement {
 			LogicalType: &parquet.LogicalType{INTEGER: &parquet.IntType{BitWidth: bits, IsSigned: true}}}
 	}
 	boolean, int64t, tsct := parquet.Type_BOOLEAN, parquet.Type_INT64, parquet.ConvertedType_TIMESTAMP_MILLIS
-	root := int32(8)
+	root := int32(10)
 	return []*parquet.SchemaElement{
 		{Name: "ResultRecord", NumChildren: &root},
 		textElement("domain", req),
+		textElement("domain_unicode", req),
 		textElement("status", req),
 		textElement("reason", req),
+		integer("rows", parquet.Type_INT64, 64, parquet.ConvertedType_INT_64),
 		group("mx", 1, req, list),
 		group("list", 1, rep, nil),
 		group("element", 5, req, nil),
@@ -138,12 +145,13 @@ func NewResultWriter(w io.Writer) (*ResultWriter, error) {
 	return &ResultWriter{fw: fw, vals: make([]any, len(fw.schema.fields))}, nil
 }
 
-// WriteResult adds the record of one domain.
-func (w *ResultWriter) WriteResult(r verify.Result) error {
+// WriteResult adds the record of one domain, with the number of rows that
+// name it.
+func (w *ResultWriter) WriteResult(r verify.Result, rows int64) error {
 	if w.err != nil {
 		return w.err
 	}
-	rec := resultRecordOf(r)
+	rec := resultRecordOf(r, rows)
 	// mx is a LIST of structs holding a LIST: the tree shred takes, as
 	// assemble would build it from a file.
 	n := &w.nodes
@@ -162,7 +170,7 @@ func (w *ResultWriter) WriteResult(r verify.Result) error {
 	if rec.CheckedAt != nil {
 		checked = rec.CheckedAt.UnixMilli()
 	}
-	w.vals = append(w.vals[:0], rec.Domain, rec.Status, rec.Reason, n.listGroup(mx), rec.ImplicitMX, rec.TTL, checked, rec.Resolver)
+	w.vals = append(w.vals[:0], rec.Domain, rec.DomainUnicode, rec.Status, rec.Reason, rec.Rows, n.listGroup(mx), rec.ImplicitMX, rec.TTL, checked, rec.Resolver)
 	if err := w.fw.shredRow(w.vals); err != nil {
 		return fmt.Errorf("domain %q: %w", rec.Domain, err)
 	}

@@ -58,7 +58,7 @@ func TestResultWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
-		if err := w.WriteResult(tt.in); err != nil {
+		if err := w.WriteResult(tt.in, 1); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 	}
@@ -99,21 +99,23 @@ func TestResultSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WriteResult(verify.Result{Domain: "a.example", Status: verify.NXDomain}); err != nil {
+	if err := w.WriteResult(verify.Result{Domain: "a.example", Status: verify.NXDomain}, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	r := mustOpen(t, buf.Bytes(), "results.parquet")
-	want := []string{"domain", "status", "reason", "mx", "implicit_mx", "ttl", "checked_at", "resolver"}
+	want := []string{"domain", "domain_unicode", "status", "reason", "rows", "mx", "implicit_mx", "ttl", "checked_at", "resolver"}
 	if got := r.Columns(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Columns() = %q, want %q", got, want)
 	}
 	const schema = `message ResultRecord {
 	required binary domain (STRING);
+	required binary domain_unicode (STRING);
 	required binary status (STRING);
 	required binary reason (STRING);
+	required int64 rows (INT(64,true));
 	required group mx (LIST) {
 		repeated group list {
 			required group element {
@@ -138,7 +140,7 @@ func TestResultSchema(t *testing.T) {
 		t.Errorf("schema:\n%s\nwant:\n%s", got, schema)
 	}
 	rows := readAll(t, r)
-	if len(rows) != 1 || rows[0][0] != "a.example" || rows[0][1] != "nxdomain" || rows[0][6] != nil {
+	if len(rows) != 1 || rows[0][0] != "a.example" || rows[0][2] != "nxdomain" || rows[0][4] != int64(1) || rows[0][8] != nil {
 		t.Errorf("rows = %v", rows)
 	}
 }

@@ -58,6 +58,8 @@ type RawReader interface {
 	// it back unchanged; otherwise raw is nil and row is the decoded row.
 	// raw is valid until the next call.
 	ReadRaw() (raw []byte, row Row, err error)
+	// RawField returns value i of a row ReadRaw returned as raw.
+	RawField(raw []byte, i int) string
 	// Encoding names the encoding, separator included.
 	Encoding() string
 }
@@ -108,6 +110,17 @@ func (c *Copier) Read(decode bool) (Row, error) {
 		c.row, err = c.r.Read()
 	}
 	return c.row, err
+}
+
+// Value returns value i of the row last read, nil when it has none.
+func (c *Copier) Value(i int) any {
+	if c.raw != nil {
+		return c.rr.RawField(c.raw, i)
+	}
+	if i < len(c.row) {
+		return c.row[i]
+	}
+	return nil
 }
 
 // Write writes the row last read, with extra after its values.

@@ -258,7 +258,7 @@ type Output struct {
 }
 
 type resultWriter interface {
-	WriteResult(verify.Result) error
+	WriteResult(res verify.Result, rows int64) error
 	Close() error
 }
 
@@ -352,7 +352,7 @@ func (o *Output) Encoding() string {
 }
 
 // WriteResult writes one record of a per-domain output.
-func (o *Output) WriteResult(r verify.Result) error { return o.res.WriteResult(r) }
+func (o *Output) WriteResult(r verify.Result, rows int64) error { return o.res.WriteResult(r, rows) }
 
 // Close ends the output: the format's buffers are flushed and the file is
 // synced to disk (fileio.File.Finish), but it stays hidden until Commit.

@@ -261,7 +261,7 @@ func TestOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := res.WriteResult(verify.Result{Domain: "x.example", Status: verify.NXDomain}); err != nil {
+	if err := res.WriteResult(verify.Result{Domain: "x.example", Status: verify.NXDomain}, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := res.Abort(); err != nil {
