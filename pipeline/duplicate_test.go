@@ -122,3 +122,43 @@ func TestDuplicatesAtScale(t *testing.T) {
 		t.Errorf("heap grew by %.0f MB over %d rows, want at most 60 MB", float64(grown)/(1<<20), n)
 	}
 }
+
+// TestTally: every domain once, in first-seen order, with its rows and the
+// same suggestion the rows get, whether the join or the collector made it.
+func TestTally(t *testing.T) {
+	t.Parallel()
+	srv := dnstest.New(t, "../testdata/triage/providers.zone")
+	in := &memInput{name: "mem", cols: []string{"email"}}
+	for _, a := range []string{"a@gmial.com", "b@gmail.com", "c@gmial.com", "d@yaho.com", "e@gmail.com", "f@gmail.com"} {
+		in.rows = append(in.rows, rowio.Row{a})
+	}
+	out := &memWriter{}
+	var got []pipeline.DomainRows
+	_, err := pipeline.Run(context.Background(), pipeline.Config{
+		Inputs: []pipeline.Input{in}, Concurrency: 4, Verifier: newVerifier(t, srv, 4),
+		Out:   func(cols []string) (rowio.Writer, error) { out.cols = cols; return out, nil },
+		Tally: func(d pipeline.DomainRows) error { got = append(got, d); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		domain     string
+		rows       int64
+		suggestion string
+	}{{"gmial.com", 2, "gmail.com"}, {"gmail.com", 3, ""}, {"yaho.com", 1, "yahoo.com"}}
+	if len(got) != len(want) {
+		t.Fatalf("%d domains tallied, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if g := got[i]; g.Result.Domain != w.domain || g.Rows != w.rows || g.Suggestion != w.suggestion {
+			t.Errorf("tally %d: %s, %d rows, suggestion %q; want %+v", i, g.Result.Domain, g.Rows, g.Suggestion, w)
+		}
+	}
+	col := slices.Index(out.cols, pipeline.ColSuggestion)
+	for i, s := range []string{"a@gmail.com", "", "c@gmail.com", "d@yahoo.com", "", ""} {
+		if out.rows[i][col] != s {
+			t.Errorf("row %d: suggestion %q, want %q", i, out.rows[i][col], s)
+		}
+	}
+}

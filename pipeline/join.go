@@ -22,13 +22,6 @@ func (r *run) join(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	// Suggestions for addresses invalid in their domain weigh the list's
-	// domains by their rows.
-	select {
-	case <-r.readEnd:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	t := &rowTriage{cols: r.cfg.AddColumns, suppressIf: r.cfg.SuppressIf}
 	if t.cols == nil {
 		t.cols = TriageColumns
@@ -80,7 +73,11 @@ func (r *run) joinInput(ctx context.Context, in Input, w rowio.Writer, t *rowTri
 		} else if v, err = r.verdicts.get(i); err != nil {
 			return fmt.Errorf("%s: %w", in.Name(), err)
 		}
-		if err := rows.Write(t.row(ctx, r, v, a)...); err != nil {
+		vals, err := t.row(ctx, r, i, v, a)
+		if err != nil {
+			return err
+		}
+		if err := rows.Write(vals...); err != nil {
 			return fmt.Errorf("write results: %w", err)
 		}
 	}
@@ -91,9 +88,8 @@ type verdict struct {
 	domain     string
 	status     verify.Status
 	implicitMX bool
-	free       bool   // a free mailbox provider's
-	disposable bool   // on the disposable list, or under a name on it
-	suggestion string // the domain it is likely a typo of
+	free       bool // a free mailbox provider's
+	disposable bool // on the disposable list, or under a name on it
 }
 
 // table holds the verdicts by domain index, for the join, which waits on

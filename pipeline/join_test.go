@@ -156,7 +156,7 @@ func TestJoinFollowsVerdicts(t *testing.T) {
 			if i%97 == 0 {
 				time.Sleep(10 * time.Microsecond)
 			}
-			tb.add(verdict{domain: fmt.Sprintf("d%d.example", i), status: statuses[i%len(statuses)], suggestion: fmt.Sprint("s", i%5, ".example")})
+			tb.add(verdict{domain: fmt.Sprintf("d%d.example", i), status: statuses[i%len(statuses)], free: i%5 == 0})
 		}
 		tb.finish()
 	}()
@@ -169,8 +169,8 @@ func TestJoinFollowsVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.domain != fmt.Sprintf("d%d.example", i) || got.status != statuses[i%len(statuses)] || got.suggestion != fmt.Sprint("s", i%5, ".example") {
-			t.Fatalf("verdict %d = %q %s %q", i, got.domain, got.status, got.suggestion)
+		if got.domain != fmt.Sprintf("d%d.example", i) || got.status != statuses[i%len(statuses)] || got.free != (i%5 == 0) {
+			t.Fatalf("verdict %d = %q %s %v", i, got.domain, got.status, got.free)
 		}
 	}
 	if _, err := tb.get(n); err == nil {

@@ -148,10 +148,11 @@ type run struct {
 
 	// readEnd is closed when every row has been read: from then on index
 	// and uses no longer change, and suggester knows the list's domains.
-	readEnd    chan struct{}
-	suggester  *triage.Suggester
-	disposable *triage.Disposable
-	extra      extras
+	readEnd     chan struct{}
+	suggester   *triage.Suggester
+	suggestions suggestions
+	disposable  *triage.Disposable
+	extra       extras
 }
 
 // Run verifies every domain of the inputs and writes both outputs. On error
@@ -244,11 +245,12 @@ func (r *run) resolve(ctx context.Context, todo <-chan job, results chan<- job) 
 }
 
 // collect puts results back in first-seen order: it stores each verdict
-// for the join and writes the per-domain output. It holds results until
-// the last row is read, since a domain's row count and its suggestion
-// (which weighs the list's other domains by their rows) need every row.
+// for the join at once, and writes the per-domain output once the last
+// row is read, since a domain's row count and its suggestion (which
+// weighs the list's other domains by their rows) need every row.
 func (r *run) collect(ctx context.Context, results <-chan job) error {
 	pending := make(map[int]job) // arrived ahead of their turn
+	var unwritten []job          // recorded before the read ended
 	next := 0
 	readEnd := r.readEnd
 	for results != nil || readEnd != nil {
@@ -266,11 +268,14 @@ func (r *run) collect(ctx context.Context, results <-chan job) error {
 			pending[j.index] = j
 		case <-readEnd:
 			readEnd = nil
+			for _, j := range unwritten {
+				if err := r.writeDomain(ctx, j, pending); err != nil {
+					return err
+				}
+			}
+			unwritten = nil
 		case <-ctx.Done():
 			return ctx.Err()
-		}
-		if readEnd != nil {
-			continue
 		}
 		for {
 			j, ok := pending[next]
@@ -279,7 +284,10 @@ func (r *run) collect(ctx context.Context, results <-chan job) error {
 			}
 			delete(pending, next)
 			next++
-			if err := r.record(ctx, j, pending); err != nil {
+			r.record(j)
+			if readEnd != nil {
+				unwritten = append(unwritten, j)
+			} else if err := r.writeDomain(ctx, j, pending); err != nil {
 				return err
 			}
 		}
@@ -296,20 +304,9 @@ func (r *run) collect(ctx context.Context, results <-chan job) error {
 	return nil
 }
 
-// record takes the next domain's result in first-seen order; pending
-// holds those that came ahead of it.
-func (r *run) record(ctx context.Context, j job, pending map[int]job) error {
-	d := j.domain
-	v := verdict{
-		domain: d, status: j.res.Status, implicitMX: j.res.ImplicitMX,
-		free: triage.IsFree(d), disposable: r.disposable.Has(d),
-	}
-	if triage.Eligible(j.res) {
-		v.suggestion = r.suggester.Suggest(d, collectVerdicts{ctx: ctx, r: r, cur: j, pending: pending})
-	}
-	r.verdicts.add(v)
-	r.sum.Domains++
-	r.sum.DomainsByStatus[j.res.Status]++
+// writeDomain writes a recorded domain's result and tells Tally, once the
+// read has ended; pending holds the results that came ahead of their turn.
+func (r *run) writeDomain(ctx context.Context, j job, pending map[int]job) error {
 	rows := int64(r.uses[j.index])
 	if r.cfg.Domains != nil {
 		if err := r.cfg.Domains.WriteResult(j.res, rows); err != nil {
@@ -317,15 +314,27 @@ func (r *run) record(ctx context.Context, j job, pending map[int]job) error {
 		}
 	}
 	if r.cfg.Tally != nil {
-		if err := r.cfg.Tally(DomainRows{Result: j.res, Rows: rows, Suggestion: v.suggestion}); err != nil {
+		s := r.suggestion(j.index, j.res, collectVerdicts{ctx: ctx, r: r, cur: j, pending: pending})
+		if err := r.cfg.Tally(DomainRows{Result: j.res, Rows: rows, Suggestion: s}); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// record takes the next domain's result in first-seen order.
+func (r *run) record(j job) {
+	d := j.domain
+	r.verdicts.add(verdict{
+		domain: d, status: j.res.Status, implicitMX: j.res.ImplicitMX,
+		free: triage.IsFree(d), disposable: r.disposable.Has(d),
+	})
+	r.sum.Domains++
+	r.sum.DomainsByStatus[j.res.Status]++
 	if r.cfg.Progress != nil {
 		r.cfg.Progress.Add(1)
 	}
 	if j.cached != nil && j.cached.Status != j.res.Status {
 		r.changed = append(r.changed, j)
 	}
-	return nil
 }

@@ -88,10 +88,10 @@ func (t *rowTriage) header() []string {
 	return h
 }
 
-// row gives the values the join adds to one row, and counts it.
-// v is the row's domain verdict (an invalid one for a row without a valid
-// address), a the parsed cell.
-func (t *rowTriage) row(ctx context.Context, r *run, v verdict, a triage.Address) []string {
+// row gives the values the join adds to one row, and counts it. i is the
+// row's domain index (invalidRow for a row without a valid address), v
+// its verdict, a the parsed cell.
+func (t *rowTriage) row(ctx context.Context, r *run, i int, v verdict, a triage.Address) ([]string, error) {
 	var flags triage.Flags
 	if t.seen.Add(a) {
 		flags |= triage.FlagDuplicate
@@ -105,17 +105,24 @@ func (t *rowTriage) row(ctx context.Context, r *run, v verdict, a triage.Address
 	if v.disposable {
 		flags |= triage.FlagDisposable
 	}
+	res := verify.Result{Domain: v.domain, Status: v.status, ImplicitMX: v.implicitMX}
 	suggestion := ""
-	switch {
-	case a.Problem == triage.NoProblem:
-		suggestion = v.suggestion
-	case a.Problem.DomainOnly():
-		suggestion = t.suggestInvalid(ctx, r, a.DomainPart)
+	if i >= 0 && triage.Eligible(res) || i < 0 && a.Problem.DomainOnly() {
+		// Suggestions weigh the list's domains by their rows.
+		select {
+		case <-r.readEnd:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if i >= 0 {
+			suggestion = r.suggestion(i, res, joinVerdicts{ctx: ctx, r: r})
+		} else {
+			suggestion = t.suggestInvalid(ctx, r, a.DomainPart)
+		}
 	}
 	if suggestion != "" {
 		suggestion = a.Local + "@" + suggestion
 	}
-	res := verify.Result{Status: v.status, ImplicitMX: v.implicitMX}
 	action, reason := triage.Decide(triage.Row{Result: res, Problem: a.Problem, Flags: flags, Suggestion: suggestion}, t.suppressIf)
 
 	s := r.sum
@@ -155,7 +162,7 @@ func (t *rowTriage) row(ctx context.Context, r *run, v verdict, a triage.Address
 		}
 	}
 	t.values = vals
-	return vals
+	return vals, nil
 }
 
 func boolText(b bool) string {
@@ -163,6 +170,38 @@ func boolText(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// suggestions are the domains' typo suggestions, made once each by the
+// first of the join and the collector to need one.
+type suggestions struct {
+	mu sync.Mutex
+	m  map[int]string
+}
+
+// suggestion is the typo suggestion for domain i, whose result is res;
+// only after the read has ended.
+func (r *run) suggestion(i int, res verify.Result, v triage.Verdicts) string {
+	if !triage.Eligible(res) {
+		return ""
+	}
+	r.suggestions.mu.Lock()
+	s, ok := r.suggestions.m[i]
+	r.suggestions.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = r.suggester.Suggest(res.Domain, v)
+	r.suggestions.mu.Lock()
+	defer r.suggestions.mu.Unlock()
+	if prev, ok := r.suggestions.m[i]; ok {
+		return prev
+	}
+	if r.suggestions.m == nil {
+		r.suggestions.m = make(map[int]string)
+	}
+	r.suggestions.m[i] = s
+	return s
 }
 
 // suggestInvalid is the suggestion for a domain part that is not a valid
