@@ -75,6 +75,29 @@ func TestGoldenOutputs(t *testing.T) {
 			golden(t, "demo-domains."+ext, readFile(t, filepath.Join(dir, "domains."+ext)))
 		})
 	}
+	// Parquet is binary: its per-address rows, read back, are the CSV
+	// golden file's, every added column included.
+	t.Run("parquet", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		r := mxverify(t, dir, "", "run", list, "--resolver", srv.Addr(), "--progress", "never",
+			"-o", "addresses.parquet", "--max-temp-errors", "0.5")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		got := readParquet(t, filepath.Join(dir, "addresses.parquet"))
+		want := readCSV(t, filepath.Join("..", "..", "testdata", "golden", "demo-addresses.csv"))
+		if !slices.Equal(got.cols, want[0]) || len(got.rows) != len(want)-1 {
+			t.Fatalf("columns %q and %d rows, want %q and %d", got.cols, len(got.rows), want[0], len(want)-1)
+		}
+		for i, row := range got.rows {
+			for j, v := range row {
+				if s, _ := v.(string); s != want[i+1][j] {
+					t.Errorf("row %d column %s: %#v, want %q", i+1, got.cols[j], v, want[i+1][j])
+				}
+			}
+		}
+	})
 }
 
 // Every input format gives the same per-address verdicts, in input order.
