@@ -46,6 +46,7 @@ type options struct {
 	header        bool
 	noHeader      bool
 	triageOptions
+	reportOptions
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -79,6 +80,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for a cache another run is using (0: fail at once)")
 	fs.StringVar(&o.changes, "changes", "", "with --cache, write the domains whose status changed since the cached result to `FILE` (.csv or .jsonl)")
 	fs.StringVar(&o.metrics, "metrics", "", "write Prometheus text metrics to `FILE` at the end (for node_exporter's textfile collector)")
+	o.registerReport(fs)
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
 	o.triageOptions.register(fs)
 	fs.Usage = func() {
@@ -176,6 +178,9 @@ func (o *options) validate() error {
 	if err := o.triageOptions.check(); err != nil {
 		return err
 	}
+	if err := o.validateReport(); err != nil {
+		return err
+	}
 	for _, p := range []string{o.out, o.domains, o.changes, o.suppressionList} {
 		if p == "" {
 			continue
@@ -214,7 +219,7 @@ func (o *options) checkOverwrites() error {
 	var outs []file
 	all := []file{{"-o", o.out}, {"--domains", o.domains}, {"--summary", o.summary},
 		{"--changes", o.changes}, {"--metrics", o.metrics}, {"--cpuprofile", o.cpuProfile},
-		{"--suppression-list", o.suppressionList}}
+		{"--suppression-list", o.suppressionList}, {"--report", o.report}}
 	for _, p := range o.splitPaths(o.out) {
 		all = append(all, file{"--split", p})
 	}

@@ -35,6 +35,8 @@ const usage = `mxverify checks the mail set-up (MX records) of every domain on a
 
 Usage:
   mxverify run INPUT... [flags]   verify the addresses of one or more lists
+  mxverify report --cache FILE -o FILE.html
+                                  write the HTML report of the last run in a cache
   mxverify --version              print the version
   mxverify help                   show this help
 
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	case "run":
 		return runCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "mxverify: unknown command %q\nRun 'mxverify --help' for usage.\n", args[0])
 	return exitError
@@ -93,7 +97,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if cause := context.Cause(ctx); err != nil && cause != nil {
 		err = cause // a stopped run reports the signal
 	}
-	if share := sum.TempErrorShare(); err == nil && share > o.maxTempErrors {
+	if share := sum.TempErrorShare(); err == nil && tooManyTempErrors(sum, o) {
 		err = fmt.Errorf("%w: %.1f%%, above --max-temp-errors %.1f%%; the results are written, and tomorrow's run asks again",
 			errTempErrors, 100*share, 100*o.maxTempErrors)
 	}
@@ -122,6 +126,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 	}
 	return code
+}
+
+// tooManyTempErrors is the rule of exit status 2.
+func tooManyTempErrors(sum pipeline.Summary, o options) bool {
+	return sum.TempErrorShare() > o.maxTempErrors
 }
 
 // execute runs the pipeline and commits the outputs only if it succeeds.
@@ -251,6 +260,22 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		outputs = append(outputs, ch.out)
 		cfg.Changed = ch.add
 	}
+	// The report's data is gathered for every run with a cache too: its
+	// history and last page are what 'mxverify report' reads.
+	var page *pageBuilder
+	var pageOut *fileio.File
+	if o.report != "" || store != nil {
+		page = newPageBuilder()
+		page.wire(&cfg)
+	}
+	if o.report != "" {
+		f, err := fileio.Create(o.report)
+		if err != nil {
+			return sum, err
+		}
+		defer f.Abort()
+		pageOut = f
+	}
 	progress := o.progress
 	if progress == "auto" && o.logFormat == "json" {
 		// Every stderr line must stay one JSON object.
@@ -268,11 +293,6 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return sum, err
 	}
-	for _, out := range outputs {
-		if err := out.Commit(); err != nil {
-			return sum, err
-		}
-	}
 	if store != nil {
 		cs := store.Stats()
 		sum.CacheHits, sum.CacheMisses, sum.CacheExpired = cs.Hits, cs.Misses, cs.Expired
@@ -281,6 +301,23 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	sum.Queries, sum.Retries = st.Queries, st.Retries
 	if sum.ElapsedSeconds > 0 {
 		sum.QueriesPerSecond = float64(st.Queries) / sum.ElapsedSeconds
+	}
+	if page != nil {
+		// Before any output is committed: a report that cannot be
+		// written fails the run like any other output.
+		if err := finishPage(page, o, sum, servers, store, pageOut); err != nil {
+			return sum, err
+		}
+	}
+	for _, out := range outputs {
+		if err := out.Commit(); err != nil {
+			return sum, err
+		}
+	}
+	if pageOut != nil {
+		if err := pageOut.Commit(); err != nil {
+			return sum, err
+		}
 	}
 	return sum, nil
 }
