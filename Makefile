@@ -37,12 +37,15 @@ demo: build
 	  [ -n "$$addr" ] || { cat $(OUT)/mxzone.log; exit 1; }; \
 	  echo "demo zone server on $$addr"; \
 	  $(BIN)/mxverify run testdata/demo/list.csv --resolver $$addr --max-temp-errors 0.2 --progress never \
-	    -o $(OUT)/demo-addresses.csv --domains $(OUT)/demo-domains.csv --summary $(OUT)/demo-summary.json; \
+	    -o $(OUT)/demo-addresses.csv --domains $(OUT)/demo-domains.csv --summary $(OUT)/demo-summary.json \
+	    --report $(OUT)/demo-report.html; \
 	  code=$$?; echo; echo "== $(OUT)/demo-addresses.csv (lines cut at 140 characters)"; cut -c1-140 $(OUT)/demo-addresses.csv; \
 	  echo; echo "== per-domain results: $(OUT)/demo-domains.csv (mx column cut)"; cut -c1-150 $(OUT)/demo-domains.csv | head -n 12; \
+	  echo; echo "== the report: $(OUT)/demo-report.html (open it in a browser)"; \
 	  exit $$code'
 
-# unbound is the real recursive resolver of the end-to-end test. DuckDB,
+# unbound is the real recursive resolver of the end-to-end test; chromium,
+# headless, loads the HTML report in the browser test. DuckDB,
 # as the npm package @duckdb/node-api (its native library inside), reads
 # back the Parquet files io/parquetio writes; it goes to $(DUCKDB_NODE),
 # outside git, and node from Debian where it is missing.
@@ -53,6 +56,11 @@ test-deps:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound >/dev/null; \
 	  else echo "unbound is not installed: the end-to-end resolver test will be skipped"; fi; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium (headless, for the browser test of the HTML report)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed: the browser test of the HTML report will be skipped"; fi; }
 	@command -v npm >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's nodejs and npm (for DuckDB, the Parquet read-back test)"; \
