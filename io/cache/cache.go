@@ -7,12 +7,18 @@
 // (a 5-minute TTL must not force a query every night) and capped by
 // Options.MaxAge. Negative answers (nxdomain, no_mx) carry their RFC 2308
 // negative TTL in verify.Result.TTL and are kept the same way; temp_error
-// and invalid results are never kept.
+// and invalid results are never kept. Expiry is decided when an entry is
+// read, from when DNS answered and the reading run's ages, so that a lower
+// --cache-max-age applies to entries already stored; Options.Refresh picks
+// entries to ask again whatever their age.
 //
 // Writes are buffered in memory and committed in one transaction every
 // Options.CommitEvery (1s), so that a run killed with SIGKILL and started
 // again asks only for what its last second had not committed, while the
-// resolver goroutines never wait for a disk sync.
+// resolver goroutines never wait for a disk sync. Each commit also keeps
+// the values it overwrote, so that Rollback can leave the file as the run
+// found it (a resolver outage must not change what the cache knows);
+// Close, or the next Open after a crash, forgets them.
 //
 // A Cache is safe for concurrent use. It implements pipeline.Cache and
 // verify.HostStore.
@@ -67,6 +73,13 @@ type Options struct {
 	// Now is the clock for expiry; default time.Now. Lock waits and commit
 	// ticks use real time.
 	Now func() time.Time
+	// Refresh, when set, picks stored results to ask DNS again whatever
+	// their age (--refresh, --refresh-status): Lookup reports them found
+	// but not fresh, and Stats counts them as Refreshed misses.
+	Refresh func(verify.Status) bool
+	// RefreshHosts makes every mail host lookup miss, so that a refreshed
+	// domain's hosts are asked again too (--refresh).
+	RefreshHosts bool
 }
 
 // Errors of Open (and of Commit and Close for ErrCorrupt, when a damaged
@@ -158,8 +171,9 @@ func guard(fn func() error) (err error) {
 // Stats counts lookups since Open.
 type Stats struct {
 	// Hits are fresh domain results. Misses are domains not found, found
-	// expired, or undecodable; Expired counts the expired ones among them.
-	Hits, Misses, Expired int64
+	// expired, picked by Options.Refresh, or undecodable; Expired and
+	// Refreshed count those expired and those picked among them.
+	Hits, Misses, Expired, Refreshed int64
 	// HostHits and HostMisses count GetHost calls.
 	HostHits, HostMisses int64
 	// DecodeErrors are entries that could not be read and were treated as
@@ -175,6 +189,9 @@ type Cache struct {
 	minAge time.Duration
 	maxAge time.Duration
 
+	refresh      func(verify.Status) bool
+	refreshHosts bool
+
 	mu                 sync.Mutex // guards the shelves' maps
 	domains            shelf[verify.Result]
 	hosts              shelf[verify.Host]
@@ -182,6 +199,7 @@ type Cache struct {
 	err                error      // first commit error, returned by Commit and Close
 	broken             atomic.Bool
 	hits, misses, exp  atomic.Int64
+	refreshed          atomic.Int64
 	hostHits, hostMiss atomic.Int64
 	decodeErrors       atomic.Int64
 
@@ -220,7 +238,14 @@ func Open(path string, opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := guard(func() error { return prepare(db) }); err != nil {
+	// dropUndo: a run that crashed keeps what it committed, as a run that
+	// ended would.
+	if err := guard(func() error {
+		if err := prepare(db); err != nil {
+			return err
+		}
+		return dropUndo(db)
+	}); err != nil {
 		_ = guard(db.Close)
 		var (
 			ce *corruptError
@@ -242,10 +267,13 @@ func Open(path string, opts Options) (*Cache, error) {
 		now:     opts.Now,
 		minAge:  opts.MinAge,
 		maxAge:  opts.MaxAge,
-		domains: newShelf(bucketDomains, encodeDomain, decodeDomain),
-		hosts:   newShelf(bucketHosts, encodeHost, decodeHost),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		refresh: opts.Refresh,
+
+		refreshHosts: opts.RefreshHosts,
+		domains:      newShelf(bucketDomains, bucketUndoDomains, encodeDomain, decodeDomain),
+		hosts:        newShelf(bucketHosts, bucketUndoHosts, encodeHost, decodeHost),
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
 	}
 	go c.commitLoop(opts.CommitEvery)
 	return c, nil
@@ -391,12 +419,56 @@ func (c *Cache) commitLoop(every time.Duration) {
 }
 
 // Close commits what is pending, stops the background commits and closes
-// the file. Later calls return the first call's result.
+// the file: the run's writes stand. Later calls, and a later Rollback,
+// return the first call's result.
 func (c *Cache) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 		<-c.done
 		err := c.Commit()
+		if err == nil {
+			if uerr := guard(func() error { return dropUndo(c.db) }); uerr != nil {
+				err = fmt.Errorf("write cache %s: %w", c.path, uerr)
+			}
+		}
+		if cerr := guard(c.db.Close); cerr != nil && err == nil {
+			err = fmt.Errorf("close cache %s: %w", c.path, cerr)
+		}
+		c.closeErr = err
+	})
+	return c.closeErr
+}
+
+// Rollback discards what the Cache was given since Open and closes the
+// file: writes not yet committed are dropped, and the committed ones are
+// undone in one transaction, so that the file holds the entries it held
+// before (bbolt's own bookkeeping pages may differ). A run whose answers
+// cannot be trusted, such as one stopped by a resolver outage, ends with
+// it. Later calls, and a later Close, return the first call's result.
+func (c *Cache) Rollback() error {
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.commitMu.Lock()
+		c.mu.Lock()
+		clear(c.domains.pending)
+		clear(c.hosts.pending)
+		broken, err := c.broken.Load(), c.err
+		c.mu.Unlock()
+		c.commitMu.Unlock()
+		if !broken {
+			err = guard(func() error {
+				return c.db.Update(func(tx *bolt.Tx) error {
+					if err := c.domains.restore(tx); err != nil {
+						return err
+					}
+					return c.hosts.restore(tx)
+				})
+			})
+			if err != nil {
+				err = fmt.Errorf("roll back cache %s: %w", c.path, err)
+			}
+		}
 		if cerr := guard(c.db.Close); cerr != nil && err == nil {
 			err = fmt.Errorf("close cache %s: %w", c.path, cerr)
 		}
@@ -411,6 +483,7 @@ func (c *Cache) Stats() Stats {
 		Hits:         c.hits.Load(),
 		Misses:       c.misses.Load(),
 		Expired:      c.exp.Load(),
+		Refreshed:    c.refreshed.Load(),
 		HostHits:     c.hostHits.Load(),
 		HostMisses:   c.hostMiss.Load(),
 		DecodeErrors: c.decodeErrors.Load(),

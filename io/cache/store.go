@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,34 +26,51 @@ var (
 	bucketDomains = []byte("domains")
 	bucketHosts   = []byte("hosts")
 	keyFormat     = []byte("format")
+
+	// The undo buckets hold, for each key a run has committed, its value
+	// before the run (or absent): what Rollback restores. Close drops
+	// them, and so does the next Open after a crash, whose commits stand.
+	bucketUndoDomains = []byte("undo-domains")
+	bucketUndoHosts   = []byte("undo-hosts")
 )
+
+// absent is the undo value of a key that was not in the file. A stored
+// record is JSON and never starts with a zero byte.
+var absent = []byte{0}
 
 const (
 	formatMagic   = "mxverify-cache/"
 	formatVersion = 1
 )
 
-// domainRecord and hostRecord are the stored values. Expires is in Unix
-// seconds, so that expiry does not depend on how time.Time encodes. The
+// domainRecord and hostRecord are the stored values. Checked is when DNS
+// answered, in Unix seconds: expiry is decided from it when the entry is
+// read, with that run's --cache-min-age and --cache-max-age. Expires is
+// the expiry the writing run computed; it is still written for older
+// mxverify versions and read only for records without Checked. The
 // JSON of verify.Result and verify.Host is part of the format: verify.Host's
 // Outcome is stored as its number, so renumbering verify's Outcome
 // constants (or changing either type's tags) needs a formatVersion bump.
 type domainRecord struct {
 	Version int           `json:"v"`
 	Expires int64         `json:"expires"`
+	Checked int64         `json:"checked,omitempty"`
 	Result  verify.Result `json:"result"`
 }
 
 type hostRecord struct {
 	Version int         `json:"v"`
 	Expires int64       `json:"expires"`
+	Checked int64       `json:"checked,omitempty"`
 	Host    verify.Host `json:"host"`
 }
 
-// entry is a write not yet in the file: a domain's result or a host's
-// lookup, and when it expires (Unix seconds).
+// entry is a domain's result or a host's lookup, when DNS gave it and
+// the expiry its writer computed (Unix seconds; checked is 0 in records of
+// older versions).
 type entry[T any] struct {
 	val     T
+	checked int64
 	expires int64
 }
 
@@ -64,18 +82,19 @@ var errOldRecord = errors.New("record of another format version")
 // done. Cache.mu guards the maps.
 type shelf[T any] struct {
 	bucket     []byte
+	undo       []byte
 	pending    map[string]entry[T]
 	committing map[string]entry[T]
 	encode     func(entry[T]) any // to the stored record
 	decode     func([]byte) (entry[T], error)
 }
 
-func newShelf[T any](bucket []byte, encode func(entry[T]) any, decode func([]byte) (entry[T], error)) shelf[T] {
-	return shelf[T]{bucket: bucket, pending: make(map[string]entry[T]), encode: encode, decode: decode}
+func newShelf[T any](bucket, undo []byte, encode func(entry[T]) any, decode func([]byte) (entry[T], error)) shelf[T] {
+	return shelf[T]{bucket: bucket, undo: undo, pending: make(map[string]entry[T]), encode: encode, decode: decode}
 }
 
 func encodeDomain(e entry[verify.Result]) any {
-	return domainRecord{Version: formatVersion, Expires: e.expires, Result: e.val}
+	return domainRecord{Version: formatVersion, Expires: e.expires, Checked: e.checked, Result: e.val}
 }
 
 func decodeDomain(v []byte) (entry[verify.Result], error) {
@@ -86,11 +105,11 @@ func decodeDomain(v []byte) (entry[verify.Result], error) {
 	if rec.Version != formatVersion || !rec.Result.Status.Valid() {
 		return entry[verify.Result]{}, errOldRecord
 	}
-	return entry[verify.Result]{val: rec.Result, expires: rec.Expires}, nil
+	return entry[verify.Result]{val: rec.Result, checked: rec.Checked, expires: rec.Expires}, nil
 }
 
 func encodeHost(e entry[verify.Host]) any {
-	return hostRecord{Version: formatVersion, Expires: e.expires, Host: e.val}
+	return hostRecord{Version: formatVersion, Expires: e.expires, Checked: e.checked, Host: e.val}
 }
 
 func decodeHost(v []byte) (entry[verify.Host], error) {
@@ -101,7 +120,7 @@ func decodeHost(v []byte) (entry[verify.Host], error) {
 	if rec.Version != formatVersion {
 		return entry[verify.Host]{}, errOldRecord
 	}
-	return entry[verify.Host]{val: rec.Host, expires: rec.Expires}, nil
+	return entry[verify.Host]{val: rec.Host, checked: rec.Checked, expires: rec.Expires}, nil
 }
 
 // take hands the pending writes over for a commit. Called with mu held.
@@ -128,19 +147,77 @@ func (s *shelf[T]) settle(batch map[string]entry[T], failed bool) {
 }
 
 // write puts a batch in sorted key order, which keeps the transaction's
-// page splits local.
+// page splits local. The first time the run writes a key, its previous
+// value goes to the undo bucket, in the same transaction.
 func (s *shelf[T]) write(tx *bolt.Tx, batch map[string]entry[T]) error {
 	b := tx.Bucket(s.bucket)
+	undo, err := tx.CreateBucketIfNotExists(s.undo)
+	if err != nil {
+		return err
+	}
 	for _, k := range slices.Sorted(maps.Keys(batch)) {
 		v, err := json.Marshal(s.encode(batch[k]))
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", k, err)
 		}
-		if err := b.Put([]byte(k), v); err != nil {
+		kb := []byte(k)
+		if undo.Get(kb) == nil {
+			old := absent
+			if prev := b.Get(kb); prev != nil {
+				// Get's value lives in the mapped file, which the
+				// transaction may remap as it grows.
+				old = bytes.Clone(prev)
+			}
+			if err := undo.Put(kb, old); err != nil {
+				return fmt.Errorf("store %s: %w", k, err)
+			}
+		}
+		if err := b.Put(kb, v); err != nil {
 			return fmt.Errorf("store %s: %w", k, err)
 		}
 	}
 	return nil
+}
+
+// restore puts back the values the undo bucket holds and drops it.
+func (s *shelf[T]) restore(tx *bolt.Tx) error {
+	undo := tx.Bucket(s.undo)
+	if undo == nil {
+		return nil
+	}
+	b := tx.Bucket(s.bucket)
+	err := undo.ForEach(func(k, v []byte) error {
+		if bytes.Equal(v, absent) {
+			return b.Delete(k)
+		}
+		return b.Put(bytes.Clone(k), bytes.Clone(v))
+	})
+	if err != nil {
+		return err
+	}
+	return tx.DeleteBucket(s.undo)
+}
+
+// dropUndo forgets what the last run wrote over, keeping its writes. It
+// writes to the file only when there is an undo bucket, so that a run
+// that stored nothing leaves the file as it was.
+func dropUndo(db *bolt.DB) error {
+	var found bool
+	err := db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketUndoDomains) != nil || tx.Bucket(bucketUndoHosts) != nil
+		return nil
+	})
+	if err != nil || !found {
+		return err
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		for _, u := range [][]byte{bucketUndoDomains, bucketUndoHosts} {
+			if err := tx.DeleteBucket(u); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // get returns key k's entry: a write not yet in the file, else the file's.
@@ -283,12 +360,24 @@ func (c *Cache) lifetime(ttl uint32) time.Duration {
 	return min(max(time.Duration(ttl)*time.Second, c.minAge), c.maxAge)
 }
 
+// fresh tells whether an entry may still be used. Its expiry is decided
+// now, from when DNS answered and this run's MinAge and MaxAge, so that a
+// lower --cache-max-age applies to entries already stored. A record of an
+// older version, without that time, keeps the expiry it was written with.
+func (c *Cache) fresh(checked, expires int64, ttl uint32) bool {
+	now := c.now().Unix()
+	if checked != 0 {
+		expires = checked + int64(c.lifetime(ttl)/time.Second)
+	}
+	return now < expires
+}
+
 // Put buffers a fresh result; the next commit writes it. temp_error says
 // nothing about the domain and invalid is decided without DNS, so neither
 // is kept: the next run asks (or checks) again. A previous entry for the
 // domain then stays, expired, for the changes report. The entry expires at
-// res.CheckedAt plus its TTL, floored by MinAge and capped by MaxAge;
-// negative answers carry their RFC 2308 TTL in res.TTL.
+// res.CheckedAt plus its TTL, floored by MinAge and capped by MaxAge of the
+// run that reads it; negative answers carry their RFC 2308 TTL in res.TTL.
 func (c *Cache) Put(res verify.Result) {
 	if res.Status == verify.TempError || res.Status == verify.Invalid || !res.Status.Valid() {
 		return
@@ -304,7 +393,7 @@ func (c *Cache) Put(res verify.Result) {
 	if now := c.now(); checked.IsZero() || checked.After(now) {
 		checked = now
 	}
-	e := entry[verify.Result]{val: res, expires: checked.Add(c.lifetime(res.TTL)).Unix()}
+	e := entry[verify.Result]{val: res, checked: checked.Unix(), expires: checked.Add(c.lifetime(res.TTL)).Unix()}
 	c.mu.Lock()
 	c.domains.pending[k] = e
 	c.mu.Unlock()
@@ -313,7 +402,8 @@ func (c *Cache) Put(res verify.Result) {
 // Lookup returns the stored result for domain. found is true for an
 // expired entry too, because the changes report needs the previous
 // verdict; fresh tells whether it may be used instead of asking DNS. An
-// entry that cannot be decoded is a miss.
+// entry that cannot be decoded is a miss. A result Options.Refresh picks
+// is found but never fresh.
 func (c *Cache) Lookup(domain string) (res verify.Result, found, fresh bool) {
 	k, ok := key(domain)
 	if !ok {
@@ -325,9 +415,14 @@ func (c *Cache) Lookup(domain string) (res verify.Result, found, fresh bool) {
 		c.misses.Add(1)
 		return verify.Result{}, false, false
 	}
-	if c.now().Unix() >= e.expires {
+	if !c.fresh(e.checked, e.expires, e.val.TTL) {
 		c.misses.Add(1)
 		c.exp.Add(1)
+		return e.val, true, false
+	}
+	if c.refresh != nil && c.refresh(e.val.Status) {
+		c.misses.Add(1)
+		c.refreshed.Add(1)
 		return e.val, true, false
 	}
 	c.hits.Add(1)
@@ -349,7 +444,7 @@ func (c *Cache) readFailed(err error) {
 
 // PutHost buffers an exchange's address lookup. A failed lookup is not
 // kept, like temp_error. The entry expires its TTL, floored by MinAge and
-// capped by MaxAge, from now.
+// capped by MaxAge of the run that reads it, from now.
 func (c *Cache) PutHost(h verify.Host) {
 	if h.Outcome == verify.Failed {
 		return
@@ -359,7 +454,8 @@ func (c *Cache) PutHost(h verify.Host) {
 		return
 	}
 	h.Name = k
-	e := entry[verify.Host]{val: h, expires: c.now().Add(c.lifetime(h.TTL)).Unix()}
+	now := c.now()
+	e := entry[verify.Host]{val: h, checked: now.Unix(), expires: now.Add(c.lifetime(h.TTL)).Unix()}
 	c.mu.Lock()
 	c.hosts.pending[k] = e
 	c.mu.Unlock()
@@ -375,9 +471,12 @@ func (c *Cache) GetHost(name string) (verify.Host, bool) {
 		c.hostMiss.Add(1)
 		return verify.Host{}, false
 	}
+	if c.refreshHosts {
+		c.hostMiss.Add(1)
+		return verify.Host{}, false
+	}
 	e, ok := c.hosts.get(c, k)
-	now := c.now().Unix()
-	if !ok || e.val.Outcome == verify.Failed || now >= e.expires {
+	if !ok || e.val.Outcome == verify.Failed || !c.fresh(e.checked, e.expires, e.val.TTL) {
 		c.hostMiss.Add(1)
 		return verify.Host{}, false
 	}
