@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -23,13 +25,16 @@ import (
 // ErrReferral are retried on the next server; all of them are temporary:
 // they say nothing about the name asked for.
 var (
-	ErrTimeout   = errors.New("no answer within the timeout")
-	ErrServFail  = errors.New("server failure (SERVFAIL)")
-	ErrRefused   = errors.New("query refused (REFUSED)")
-	ErrReferral  = errors.New("server answered with a referral, not an answer: is it a recursive resolver?")
-	ErrRcode     = errors.New("unexpected response code")
-	ErrRateLimit = errors.New("the rate limit allows no query before the deadline")
-	ErrClosed    = errors.New("client closed")
+	ErrTimeout = errors.New("no answer within the timeout")
+	// ErrConnRefused: the server's host said no one listens on its port.
+	// It is retried like a timeout, but tells the user something else.
+	ErrConnRefused = errors.New("connection refused (ICMP port unreachable)")
+	ErrServFail    = errors.New("server failure (SERVFAIL)")
+	ErrRefused     = errors.New("query refused (REFUSED)")
+	ErrReferral    = errors.New("server answered with a referral, not an answer: is it a recursive resolver?")
+	ErrRcode       = errors.New("unexpected response code")
+	ErrRateLimit   = errors.New("the rate limit allows no query before the deadline")
+	ErrClosed      = errors.New("client closed")
 )
 
 // Config tunes a Client. Zero values take the defaults noted.
@@ -45,6 +50,34 @@ type Config struct {
 	// Backoff is the pause before the first retry, doubled for each
 	// further one; default 20ms.
 	Backoff time.Duration
+	// Observe, when set, hears what became of each query sent, by the
+	// server's index in Servers: the outage detector's input. It is
+	// called from the querying goroutines, at once, and must be quick.
+	// Queries ended by their context or by Close are not reported.
+	Observe func(server int, o Outcome)
+}
+
+// Outcome is what became of one query sent to a server.
+type Outcome uint8
+
+const (
+	Answered    Outcome = iota // any DNS reply, whatever its rcode
+	TimedOut                   // no reply within the timeout
+	ConnRefused                // ICMP port unreachable, or a TCP connection refused
+	Failed                     // no reply for another reason (a TCP reset, say)
+)
+
+// outcome sorts the result of one exchange.
+func outcome(err error) Outcome {
+	switch {
+	case err == nil:
+		return Answered
+	case errors.Is(err, ErrConnRefused), errors.Is(err, syscall.ECONNREFUSED):
+		return ConnRefused
+	case errors.Is(err, ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded):
+		return TimedOut
+	}
+	return Failed
 }
 
 // NoLimitQPS is a rate no client reaches: from it up, Config.QPS sets no
@@ -169,7 +202,11 @@ func (c *Client) ask(ctx context.Context, name string, qtype uint16, start bool)
 		}
 		start = false
 		c.queries.Add(1)
-		return c.exchange(ctx, server, q, edns, tcp)
+		m, err := c.exchange(ctx, server, q, edns, tcp)
+		if c.cfg.Observe != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+			c.cfg.Observe(server, outcome(err))
+		}
+		return m, err
 	}
 	n := len(c.servers)
 	skipped := make([]bool, n)

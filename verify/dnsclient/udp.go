@@ -3,12 +3,14 @@ package dnsclient
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -250,12 +252,37 @@ func (s *udpSocket) write(calls []*call) {
 	s.mu.Unlock()
 	for len(msgs) > 0 {
 		n, err := s.bc.WriteBatch(msgs, 0)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			// The error of an earlier datagram, reported on this send:
+			// the port is closed, and these would meet the same fate.
+			s.refuse()
+		}
 		if err != nil {
 			break
 		}
 		msgs = msgs[n:]
 	}
 	clear(s.msgs)
+}
+
+// refuse ends the queries sent on the socket with ErrConnRefused. On a
+// connected UDP socket Linux reports an ICMP port unreachable as
+// ECONNREFUSED on the next receive or send, once, without saying which
+// datagram met it; every query awaiting an answer went to the same closed
+// port, so all of them end now rather than at their timeout. Queries
+// still waiting for a slot are left: they will meet the port themselves.
+func (s *udpSocket) refuse() {
+	s.mu.Lock()
+	var sent []*call
+	for _, cl := range s.pending {
+		if cl.sent {
+			sent = append(sent, cl)
+		}
+	}
+	s.mu.Unlock()
+	for _, cl := range sent {
+		s.settle(cl, nil, ErrConnRefused)
+	}
 }
 
 // read hands each answer to the query waiting for it. An answer that
@@ -279,7 +306,11 @@ func (s *udpSocket) read() {
 				}
 				return
 			}
-			continue // ICMP port unreachable and the like
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				s.refuse()
+				s.u.flush()
+			}
+			continue // other ICMP errors: the queries time out
 		}
 		for _, m := range msgs[:n] {
 			b := m.Buffers[0][:m.N]
