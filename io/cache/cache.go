@@ -458,6 +458,12 @@ func (c *Cache) Rollback() error {
 		c.commitMu.Unlock()
 		if !broken {
 			err = guard(func() error {
+				// A transaction that changes nothing still writes a meta
+				// page: a run that committed nothing leaves the file's
+				// bytes as they were.
+				if !hasUndo(c.db) {
+					return nil
+				}
 				return c.db.Update(func(tx *bolt.Tx) error {
 					if err := c.domains.restore(tx); err != nil {
 						return err

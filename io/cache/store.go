@@ -179,6 +179,16 @@ func (s *shelf[T]) write(tx *bolt.Tx, batch map[string]entry[T]) error {
 	return nil
 }
 
+// hasUndo tells whether the file holds an undo bucket.
+func hasUndo(db *bolt.DB) bool {
+	var found bool
+	_ = db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketUndoDomains) != nil || tx.Bucket(bucketUndoHosts) != nil
+		return nil
+	})
+	return found
+}
+
 // restore puts back the values the undo bucket holds and drops it.
 func (s *shelf[T]) restore(tx *bolt.Tx) error {
 	undo := tx.Bucket(s.undo)
@@ -202,13 +212,8 @@ func (s *shelf[T]) restore(tx *bolt.Tx) error {
 // writes to the file only when there is an undo bucket, so that a run
 // that stored nothing leaves the file as it was.
 func dropUndo(db *bolt.DB) error {
-	var found bool
-	err := db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bucketUndoDomains) != nil || tx.Bucket(bucketUndoHosts) != nil
+	if !hasUndo(db) {
 		return nil
-	})
-	if err != nil || !found {
-		return err
 	}
 	return db.Update(func(tx *bolt.Tx) error {
 		for _, u := range [][]byte{bucketUndoDomains, bucketUndoHosts} {
