@@ -84,7 +84,9 @@ type Config struct {
 	Domains ResultWriter
 	Cache   Cache // optional
 	// Changed, when set, hears each domain whose status differs from the
-	// cached one, with the number of rows that use it.
+	// cached one, with the number of rows that use it. A domain that ended
+	// temp_error has not changed: its cached status stands, and the
+	// summary counts it as Unconfirmed.
 	Changed  func(old, cur verify.Result, rows int64) error
 	Progress Progress // optional
 	Now      func() time.Time
@@ -334,7 +336,13 @@ func (r *run) record(j job) {
 	if r.cfg.Progress != nil {
 		r.cfg.Progress.Add(1)
 	}
-	if j.cached != nil && j.cached.Status != j.res.Status {
+	switch {
+	case j.cached == nil:
+	case j.res.Status == verify.TempError:
+		// DNS said nothing new: the last known status stands (the cache
+		// keeps it), so this is no change.
+		r.sum.Unconfirmed++
+	case j.cached.Status != j.res.Status:
 		r.changed = append(r.changed, j)
 	}
 }

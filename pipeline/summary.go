@@ -22,9 +22,14 @@ type Summary struct {
 	CacheHits         int64                   `json:"cache_hits"`
 	CacheMisses       int64                   `json:"cache_misses"`
 	CacheExpired      int64                   `json:"cache_expired"`
-	ElapsedSeconds    float64                 `json:"elapsed_seconds"`
-	QueriesPerSecond  float64                 `json:"queries_per_second"`
-	ExitStatus        int                     `json:"exit_status"`
+	CacheRefreshed    int64                   `json:"cache_refreshed"`
+	// Unconfirmed counts the domains with a cached status that ended
+	// temp_error: their last known status stands, and they are not
+	// listed as changes.
+	Unconfirmed      int64   `json:"unconfirmed"`
+	ElapsedSeconds   float64 `json:"elapsed_seconds"`
+	QueriesPerSecond float64 `json:"queries_per_second"`
+	ExitStatus       int     `json:"exit_status"`
 
 	// RowsByAction counts rows by mx_action: send, suppress, retry.
 	RowsByAction   map[triage.Action]int64 `json:"rows_by_action"`
@@ -79,7 +84,14 @@ func (s Summary) WriteText(w io.Writer) error {
 		s.Rows, s.InvalidRows, s.Domains, s.ElapsedSeconds, s.Queries, s.QueriesPerSecond, s.Retries)
 	s.writeHeaders(&b)
 	if s.CacheHits+s.CacheMisses > 0 {
-		fmt.Fprintf(&b, "  cache: %d hits, %d misses (%d expired)\n", s.CacheHits, s.CacheMisses, s.CacheExpired)
+		fmt.Fprintf(&b, "  cache: %d hits, %d misses (%d expired", s.CacheHits, s.CacheMisses, s.CacheExpired)
+		if s.CacheRefreshed > 0 {
+			fmt.Fprintf(&b, ", %d refreshed", s.CacheRefreshed)
+		}
+		b.WriteString(")\n")
+	}
+	if s.Unconfirmed > 0 {
+		fmt.Fprintf(&b, "  unconfirmed: %d temp_error domains keep their last known status\n", s.Unconfirmed)
 	}
 	fmt.Fprintf(&b, "  %-20s %10s %10s\n", "status", "domains", "addresses")
 	for _, st := range verify.Statuses {

@@ -17,7 +17,7 @@ import (
 // node_exporter's textfile collector, atomically so that the collector
 // never reads half a file. A failed run keeps the previous file's last
 // success time, so "no success for two days" stays an easy alert.
-func writeMetrics(path string, sum pipeline.Summary, code int, end time.Time) error {
+func writeMetrics(path string, sum pipeline.Summary, resolvers *resolverReport, code int, end time.Time) error {
 	lastSuccess := previousSuccess(path)
 	if code == exitOK {
 		lastSuccess = float64(end.Unix())
@@ -34,7 +34,13 @@ func writeMetrics(path string, sum pipeline.Summary, code int, end time.Time) er
 	}
 	gauge("mxverify_last_run_timestamp_seconds", "When the last run ended, in Unix seconds.", float64(end.Unix()))
 	gauge("mxverify_last_success_timestamp_seconds", "When the last run that exited 0 ended, in Unix seconds (0: none yet).", lastSuccess)
-	gauge("mxverify_last_run_exit_status", "Exit status of the last run: 0 done, 1 error, 2 too many temp errors, 130/143 stopped.", float64(code))
+	gauge("mxverify_last_run_exit_status", "Exit status of the last run: 0 done, 1 error, 2 too many temp errors, 3 resolver outage, 130/143 stopped.", float64(code))
+	outageGauge := 0.0
+	if code == exitOutage {
+		outageGauge = 1
+	}
+	gauge("mxverify_last_run_resolver_outage", "1 if the last run stopped because the resolvers did not answer (exit 3), else 0.", outageGauge)
+	resolvers.write(&b)
 	gauge("mxverify_last_run_duration_seconds", "Wall time of the last run.", sum.ElapsedSeconds)
 	gauge("mxverify_last_run_rows", "Address rows read by the last run.", float64(sum.Rows))
 	gauge("mxverify_last_run_invalid_rows", "Rows whose address was invalid.", float64(sum.InvalidRows))
@@ -66,6 +72,24 @@ func writeMetrics(path string, sum pipeline.Summary, code int, end time.Time) er
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return f.Commit()
+}
+
+// write adds each resolver's queries by outcome; nothing when the run
+// ended before it had resolvers.
+func (r *resolverReport) write(b *strings.Builder) {
+	if r == nil {
+		return
+	}
+	const name = "mxverify_last_run_resolver_queries"
+	fmt.Fprintf(b, "# HELP %s DNS queries the last run sent to each resolver, by what became of them.\n# TYPE %s gauge\n", name, name)
+	for i, c := range r.watch.Totals() {
+		for _, v := range []struct {
+			outcome string
+			n       int64
+		}{{"answered", c.Answered}, {"refused", c.Refused}, {"timed_out", c.TimedOut}, {"failed", c.Failed}} {
+			fmt.Fprintf(b, "%s{resolver=%q,outcome=%q} %d\n", name, r.servers[i], v.outcome, v.n)
+		}
+	}
 }
 
 // previousSuccess reads the last success time from an earlier metrics

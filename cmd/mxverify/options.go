@@ -47,6 +47,7 @@ type options struct {
 	noHeader      bool
 	triageOptions
 	reportOptions
+	nightlyFlags
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -81,6 +82,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.changes, "changes", "", "with --cache, write the domains whose status changed since the cached result to `FILE` (.csv or .jsonl)")
 	fs.StringVar(&o.metrics, "metrics", "", "write Prometheus text metrics to `FILE` at the end (for node_exporter's textfile collector)")
 	o.registerReport(fs)
+	o.nightlyFlags.register(fs)
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
 	o.triageOptions.register(fs)
 	fs.Usage = func() {
@@ -179,6 +181,9 @@ func (o *options) validate() error {
 		return err
 	}
 	if err := o.validateReport(); err != nil {
+		return err
+	}
+	if err := o.nightlyFlags.validate(o.cache); err != nil {
 		return err
 	}
 	for _, p := range []string{o.out, o.domains, o.changes, o.suppressionList} {

@@ -22,6 +22,7 @@ import (
 	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 	"github.com/mxverify/mxverify/verify/dnsclient"
+	"github.com/mxverify/mxverify/verify/outage"
 )
 
 // Exit statuses, documented in the README.
@@ -29,6 +30,7 @@ const (
 	exitOK         = 0
 	exitError      = 1
 	exitTempErrors = 2
+	exitOutage     = 3
 )
 
 const usage = `mxverify checks the mail set-up (MX records) of every domain on a list.
@@ -78,6 +80,8 @@ func exitCode(err error) int {
 		return 128 + int(sig.sig)
 	case errors.Is(err, errTempErrors):
 		return exitTempErrors
+	case errors.As(err, new(*outage.Error)):
+		return exitOutage
 	}
 	return exitError
 }
@@ -93,7 +97,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	start := time.Now()
-	sum, err := execute(ctx, o, stdin, stdout, stderr)
+	sum, resolvers, err := execute(ctx, o, stdin, stdout, stderr)
 	if cause := context.Cause(ctx); err != nil && cause != nil {
 		err = cause // a stopped run reports the signal
 	}
@@ -120,7 +124,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		if sum.ElapsedSeconds == 0 {
 			sum.ElapsedSeconds = time.Since(start).Seconds()
 		}
-		if err := writeMetrics(o.metrics, sum, code, time.Now()); err != nil {
+		if err := writeMetrics(o.metrics, sum, resolvers, code, time.Now()); err != nil {
 			log.Error(err.Error())
 			code = max(code, exitError)
 		}
@@ -134,14 +138,16 @@ func tooManyTempErrors(sum pipeline.Summary, o options) bool {
 }
 
 // execute runs the pipeline and commits the outputs only if it succeeds.
-func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writer) (pipeline.Summary, error) {
-	var sum pipeline.Summary
+// A resolver outage stops it at once: no output, and the cache rolled back
+// to what it held before the run. resolvers reports what each resolver did
+// with its queries, for the metrics.
+func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writer) (sum pipeline.Summary, resolvers *resolverReport, err error) {
 	stopGC := gcpercent.Follow()
 	defer stopGC()
 	if o.cpuProfile != "" {
 		stop, err := startProfile(o.cpuProfile)
 		if err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 		defer stop()
 	}
@@ -150,7 +156,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	for _, path := range o.inputs {
 		src, err := tableio.OpenSource(path, stdin)
 		if err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 		defer src.Close()
 		switch {
@@ -168,10 +174,15 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	if len(servers) == 0 {
 		var err error
 		if servers, err = dnsclient.ResolvConf(o.resolvConf); err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	watch := outage.New(o.outageConfig(servers, func(e *outage.Error) { stop(e) }))
+	resolvers = &resolverReport{servers: servers, watch: watch}
 	vcfg := verify.Config{ClientConfig: verify.ClientConfig{
+		Observe:     watch.Observe,
 		Servers:     servers,
 		Timeout:     o.timeout,
 		Retries:     o.retries,
@@ -181,9 +192,10 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	var store *cache.Cache
 	if o.cache != "" {
 		var err error
-		store, err = cache.Open(o.cache, cache.Options{MaxAge: o.cacheMaxAge, MinAge: o.cacheMinAge, LockTimeout: o.lockTimeout})
+		store, err = cache.Open(o.cache, cache.Options{MaxAge: o.cacheMaxAge, MinAge: o.cacheMinAge, LockTimeout: o.lockTimeout,
+			Refresh: o.refreshed(), RefreshHosts: o.refresh})
 		if err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 		// Deferred before the resolver's Close so that it runs after it:
 		// the last results reach the disk even when the run is stopped.
@@ -192,7 +204,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	}
 	res, err := verify.New(vcfg)
 	if err != nil {
-		return sum, err
+		return sum, resolvers, err
 	}
 	defer res.Close()
 
@@ -204,7 +216,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	}()
 	disposable, err := triage.LoadDisposable(o.disposable...)
 	if err != nil {
-		return sum, err
+		return sum, resolvers, err
 	}
 	cfg := pipeline.Config{
 		Inputs:      inputs,
@@ -244,7 +256,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	if o.domains != "" {
 		out, err := tableio.CreateResults(o.domains, stdout)
 		if err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 		outputs = append(outputs, out)
 		cfg.Domains = out
@@ -255,7 +267,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	if o.changes != "" {
 		ch, err := newChanges(o.changes, stdout)
 		if err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 		outputs = append(outputs, ch.out)
 		cfg.Changed = ch.add
@@ -271,7 +283,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	if o.report != "" {
 		f, err := fileio.Create(o.report)
 		if err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 		defer f.Abort()
 		pageOut = f
@@ -290,12 +302,33 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		err = context.Cause(ctx)
 	}
+	if err == nil {
+		if e := watch.Finish(); e != nil {
+			err = e
+		}
+	}
+	var down *outage.Error
+	if errors.As(context.Cause(ctx), &down) {
+		err = down
+	}
+	if down != nil || errors.As(err, &down) {
+		// What this run learnt cannot be told from what the outage made
+		// up: keep the cache as it was.
+		err = fmt.Errorf("%w; stopped with no output written", err)
+		if store != nil {
+			if rerr := store.Rollback(); rerr != nil {
+				return sum, resolvers, fmt.Errorf("%w, and the cache could not be rolled back: %w", err, rerr)
+			}
+			err = fmt.Errorf("%w and the cache left as it was", err)
+		}
+		return sum, resolvers, err
+	}
 	if err != nil {
-		return sum, err
+		return sum, resolvers, err
 	}
 	if store != nil {
 		cs := store.Stats()
-		sum.CacheHits, sum.CacheMisses, sum.CacheExpired = cs.Hits, cs.Misses, cs.Expired
+		sum.CacheHits, sum.CacheMisses, sum.CacheExpired, sum.CacheRefreshed = cs.Hits, cs.Misses, cs.Expired, cs.Refreshed
 	}
 	st := res.Stats()
 	sum.Queries, sum.Retries = st.Queries, st.Retries
@@ -306,20 +339,26 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		// Before any output is committed: a report that cannot be
 		// written fails the run like any other output.
 		if err := finishPage(page, o, sum, servers, store, pageOut); err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 	}
 	for _, out := range outputs {
 		if err := out.Commit(); err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 	}
 	if pageOut != nil {
 		if err := pageOut.Commit(); err != nil {
-			return sum, err
+			return sum, resolvers, err
 		}
 	}
-	return sum, nil
+	return sum, resolvers, nil
+}
+
+// resolverReport is what each resolver did with the run's queries.
+type resolverReport struct {
+	servers []string
+	watch   *outage.Detector
 }
 
 func writeSummary(o options, sum pipeline.Summary, log *slog.Logger, stderr io.Writer) error {
