@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/mxverify/mxverify/verify"
+	"github.com/mxverify/mxverify/verify/dnsclient"
 	"github.com/mxverify/mxverify/verify/dnstest"
+	"github.com/mxverify/mxverify/verify/outage"
 )
 
 // zone has n domains: most on a few shared provider hosts, every tenth
@@ -40,15 +42,29 @@ func zone(n int) string {
 // BenchmarkVerify resolves and classifies domains through the real client
 // against an in-process server: the cost per domain of the engine, with
 // the server sharing the machine. It reports domains/s and queries/domain.
-func BenchmarkVerify(b *testing.B) {
+func BenchmarkVerify(b *testing.B) { verifyBench(b, nil) }
+
+// BenchmarkVerifyWatched is BenchmarkVerify with the outage detector
+// hearing every query, as mxverify runs: the detector's cost on the hot
+// path.
+func BenchmarkVerifyWatched(b *testing.B) {
+	verifyBench(b, func(servers []string) func(int, dnsclient.Outcome) {
+		return outage.New(outage.Config{Servers: servers}).Observe
+	})
+}
+
+func verifyBench(b *testing.B, observer func(servers []string) func(int, dnsclient.Outcome)) {
 	const n = 5000
 	srv := dnstest.NewFromText(b, zone(n))
 	b.ReportAllocs()
 	var queries int64
 	var domains int
 	for b.Loop() {
-		r, err := verify.New(verify.Config{ClientConfig: verify.ClientConfig{
-			Servers: []string{srv.Addr()}, Timeout: 2 * time.Second, Retries: 2, MaxInFlight: 256}})
+		cfg := verify.ClientConfig{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second, Retries: 2, MaxInFlight: 256}
+		if observer != nil {
+			cfg.Observe = observer(cfg.Servers)
+		}
+		r, err := verify.New(verify.Config{ClientConfig: cfg})
 		if err != nil {
 			b.Fatal(err)
 		}
