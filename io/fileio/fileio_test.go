@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -220,5 +222,48 @@ func TestOpenCorruptGzip(t *testing.T) {
 	defer in.Close()
 	if _, err := io.ReadAll(in); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("reading a truncated gzip file: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// TestCountTo checks that a list's bytes are counted as they are on disk:
+// a .gz list counts its compressed bytes, including the block that opening
+// it peeks at, and a whole read counts the file's size exactly, so that a
+// progress display reaches the size it measures against.
+func TestCountTo(t *testing.T) {
+	dir := t.TempDir()
+	var big strings.Builder
+	for i := range 50_000 {
+		fmt.Fprintf(&big, "user%d@example%d.com\n", i, i%977)
+	}
+	writeFile(t, filepath.Join(dir, "plain.csv"), []byte(big.String()))
+	writeFile(t, filepath.Join(dir, "big.csv.gz"), gzipped(t, big.String()))
+	writeFile(t, filepath.Join(dir, "small.csv.gz"), gzipped(t, "a\n1\n"))
+
+	for _, name := range []string{"plain.csv", "big.csv.gz", "small.csv.gz"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := fileio.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n atomic.Int64
+			in.CountTo(&n)
+			// Part way through, the count is a position inside the
+			// file, not a count of decompressed bytes.
+			if _, err := io.ReadFull(in, make([]byte, 4)); err != nil {
+				t.Fatal(err)
+			}
+			if got := n.Load(); got <= 0 || got > st.Size() {
+				t.Errorf("after 4 bytes: counted %d, want 1..%d", got, st.Size())
+			}
+			readAll(t, in)
+			if got := n.Load(); got != st.Size() {
+				t.Errorf("after the whole file: counted %d, want its size %d", got, st.Size())
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -34,6 +35,7 @@ const readBufSize = 64 << 10
 type Input struct {
 	name   string
 	r      io.Reader
+	raw    *counter     // the file or stream itself, under any gzip reader
 	file   *os.File     // nil for standard input
 	gz     *gzip.Reader // nil unless the name ends in .gz
 	closed bool
@@ -66,7 +68,8 @@ func OpenStd(path string, stdin io.Reader) (*Input, error) {
 		// surface as an obscure read error.
 		return nil, fmt.Errorf("input: %w", &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR})
 	}
-	in := &Input{name: path, r: f, file: f}
+	in := newInput(path, f)
+	in.file = f
 	if err := in.gunzipByName(); err != nil {
 		f.Close()
 		return nil, err
@@ -79,11 +82,43 @@ func OpenStd(path string, stdin io.Reader) (*Input, error) {
 // spool. Names ending in .gz are decompressed as with Open. Close leaves r
 // open.
 func OpenStream(name string, r io.Reader) (*Input, error) {
-	in := &Input{name: name, r: r}
+	in := newInput(name, r)
 	if err := in.gunzipByName(); err != nil {
 		return nil, err
 	}
 	return in, nil
+}
+
+func newInput(name string, r io.Reader) *Input {
+	raw := &counter{r: r}
+	return &Input{name: name, r: raw, raw: raw}
+}
+
+// counter counts the bytes read from the file or stream itself: for a .gz
+// list, the position in the compressed file, which is what its size on
+// disk measures progress against.
+type counter struct {
+	r    io.Reader
+	n    int64         // read so far, by the one goroutine that reads
+	sink *atomic.Int64 // told too, for a progress display; may be nil
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.sink != nil && n > 0 {
+		c.sink.Add(int64(n))
+	}
+	return n, err
+}
+
+// CountTo adds to n the bytes read from the file so far (opening a .gz
+// file reads its first block) and, from now on, as they are read: bytes
+// of the file, before decompression. Another goroutine may load n while
+// this one reads; CountTo itself must be called by the reading goroutine.
+func (in *Input) CountTo(n *atomic.Int64) {
+	n.Add(in.raw.n)
+	in.raw.sink = n
 }
 
 // gunzipByName puts a gzip reader over in.r when the name ends in .gz.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mxverify/mxverify/io/csvio"
 	"github.com/mxverify/mxverify/io/fileio"
@@ -35,6 +36,10 @@ type Source struct {
 	// file that is only the first read not having got there yet.
 	spooled chan struct{}
 	header  csvio.HeaderMode // how a CSV or TSV list's first record is read
+	size    int64            // bytes to read, -1 when not known
+	// counts, when set, hear the bytes of the first read and of the
+	// later ones (CountBytes).
+	firstCount, laterCount *atomic.Int64
 
 	// What Open learns, guarded by mu: the two reads of a run open the
 	// list from two goroutines.
@@ -51,12 +56,13 @@ func OpenSource(path string, stdin io.Reader) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{path: path, format: format, spooled: make(chan struct{})}
+	s := &Source{path: path, format: format, spooled: make(chan struct{}), size: -1}
 	if path == fileio.Stdio {
 		if format != fileio.CSV {
 			return nil, errors.New("standard input is read as CSV only")
 		}
 		s.stream = stdin
+		s.size = remaining(stdin)
 		return s, nil
 	}
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
@@ -77,7 +83,41 @@ func OpenSource(path string, stdin io.Reader) (*Source, error) {
 		return nil, err
 	}
 	in.Close()
+	if fi, err := os.Stat(path); err == nil {
+		s.size = fi.Size()
+	}
 	return s, nil
+}
+
+// remaining is what is left to read of standard input when it is a
+// regular file (mxverify run - <list.csv), and -1 for a pipe or a terminal.
+func remaining(stdin io.Reader) int64 {
+	f, ok := stdin.(*os.File)
+	if !ok {
+		return -1
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return -1
+	}
+	pos, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || pos > fi.Size() {
+		return -1
+	}
+	return fi.Size() - pos
+}
+
+// Size is how many bytes one read of the list reads from its file (for a
+// .gz list, the compressed size), or -1 when that is not known in advance:
+// a pipe or a terminal.
+func (s *Source) Size() int64 { return s.size }
+
+// CountBytes makes each later Open add the bytes it reads to first (the
+// first read) or later (every other read), as they are read, before any
+// decompression: a progress display compares them with Size. A Parquet
+// list counts its rows' share of its size.
+func (s *Source) CountBytes(first, later *atomic.Int64) {
+	s.firstCount, s.laterCount = first, later
 }
 
 // SetHeader says whether a CSV or TSV list's first record is a header row
@@ -116,8 +156,12 @@ func (s *Source) Open() (rowio.Reader, error) {
 	s.opened++
 	first := s.opened == 1
 	s.mu.Unlock()
+	count := s.laterCount
+	if first {
+		count = s.firstCount
+	}
 	if s.format == fileio.Parquet {
-		return s.openParquet()
+		return s.openParquet(count)
 	}
 	var in *fileio.Input
 	var c io.Closer // closes in
@@ -149,6 +193,9 @@ func (s *Source) Open() (rowio.Reader, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if count != nil {
+		in.CountTo(count)
 	}
 	if c == nil {
 		c = in
@@ -192,7 +239,7 @@ func (c *closeThen) Close() error {
 	return err
 }
 
-func (s *Source) openParquet() (rowio.Reader, error) {
+func (s *Source) openParquet(count *atomic.Int64) (rowio.Reader, error) {
 	f, err := os.Open(s.path)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
@@ -210,7 +257,46 @@ func (s *Source) openParquet() (rowio.Reader, error) {
 	s.mu.Lock()
 	s.schema = r.Schema()
 	s.mu.Unlock()
+	if count != nil {
+		return &countingParquet{closingReader: closingReader{Reader: r, c: f},
+			count: count, size: fi.Size(), rows: r.NumRows()}, nil
+	}
 	return &closingReader{Reader: r, c: f}, nil
+}
+
+// countingParquet counts a Parquet list's progress as its rows' share of
+// its size: a Parquet reader jumps about the file, reading only the
+// columns it needs, so its byte position says little.
+type countingParquet struct {
+	closingReader
+	count      *atomic.Int64
+	size, rows int64
+	read       int64 // rows read
+	counted    int64 // bytes added to count
+}
+
+func (r *countingParquet) Read() (rowio.Row, error) {
+	row, err := r.closingReader.Read()
+	switch {
+	case err == io.EOF:
+		r.add(r.size)
+	case err == nil:
+		r.read++
+		// Every 1024 rows: a shared counter per row would cost more
+		// than a display refreshed a few times a second needs.
+		if r.read%1024 == 0 && r.rows > 0 {
+			r.add(r.size * min(r.read, r.rows) / r.rows)
+		}
+	}
+	return row, err
+}
+
+// add moves the count to bytes of the size.
+func (r *countingParquet) add(bytes int64) {
+	if bytes > r.counted {
+		r.count.Add(bytes - r.counted)
+		r.counted = bytes
+	}
 }
 
 // Close releases the spool, and the pipe the list came from.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -287,4 +288,63 @@ func TestOutputEncoding(t *testing.T) {
 		}
 		out.Abort()
 	}
+}
+
+// A list's size is known before it is read, and each read counts up to it
+// in the counter of its pass: the first read in one, the re-read in the
+// other. Standard input has a size only when it is a regular file.
+func TestSourceCountBytes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const list = "email\na@x.example\nb@y.example\n"
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write([]byte(list))
+	zw.Close()
+	stdinFile, err := os.Open(write(t, dir, "stdin.csv", list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdinFile.Close()
+	tests := []struct {
+		path  string
+		stdin io.Reader
+		size  int64 // want from Size
+		read  int64 // want counted per read
+	}{
+		{write(t, dir, "l.csv", list), nil, int64(len(list)), int64(len(list))},
+		{write(t, dir, "l.csv.gz", zipped.String()), nil, int64(zipped.Len()), int64(zipped.Len())},
+		{"../../testdata/parquet/list.parquet", nil, fileSize(t, "../../testdata/parquet/list.parquet"), fileSize(t, "../../testdata/parquet/list.parquet")},
+		{fileio.Stdio, strings.NewReader(list), -1, int64(len(list))},
+		{fileio.Stdio, stdinFile, int64(len(list)), int64(len(list))},
+	}
+	for _, tt := range tests {
+		src, err := tableio.OpenSource(tt.path, tt.stdin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		if got := src.Size(); got != tt.size {
+			t.Errorf("%s: Size %d, want %d", tt.path, got, tt.size)
+		}
+		var first, later atomic.Int64
+		src.CountBytes(&first, &later)
+		readAll(t, src)
+		if got := first.Load(); got != tt.read || later.Load() != 0 {
+			t.Errorf("%s: first read counted %d and %d, want %d and 0", tt.path, got, later.Load(), tt.read)
+		}
+		readAll(t, src)
+		if got := later.Load(); got != tt.read || first.Load() != tt.read {
+			t.Errorf("%s: second read counted %d and %d, want %d and %d", tt.path, first.Load(), got, tt.read, tt.read)
+		}
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
