@@ -53,7 +53,20 @@ func (r *run) joinInput(ctx context.Context, in Input, w rowio.Writer, t *rowTri
 		}
 	}()
 	rows := rowio.NewCopier(w, rd)
-	for {
+	// Rows are told to Progress in batches: a shared counter bumped per
+	// row would cost more than a display refreshed a few times a second
+	// needs.
+	written := 0
+	defer func() {
+		if r.cfg.Progress != nil {
+			r.cfg.Progress.AddRows(written)
+		}
+	}()
+	for ; ; written++ {
+		if r.cfg.Progress != nil && written == progressBatch {
+			r.cfg.Progress.AddRows(written)
+			written = 0
+		}
 		i, err := r.spool.next()
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Name(), err)
@@ -82,6 +95,9 @@ func (r *run) joinInput(ctx context.Context, in Input, w rowio.Writer, t *rowTri
 		}
 	}
 }
+
+// progressBatch is how many rows the join writes between two reports.
+const progressBatch = 64
 
 // verdict is what the join needs of a domain's result.
 type verdict struct {

@@ -63,10 +63,12 @@ type Cache interface {
 	Put(verify.Result)
 }
 
-// Progress hears how far the run is; cmd adapts a progress bar to it.
+// Progress hears how far the run is; cmd shows it. How much of the input
+// has been read it learns from the inputs themselves (tableio counts the
+// bytes of each reading).
 type Progress interface {
-	SetTotal(domains int64)
-	Add(domains int)
+	AddRows(n int)    // rows written with their verdict
+	AddDomains(n int) // domains with a result, in first-seen order
 }
 
 // Config is one run.
@@ -334,7 +336,7 @@ func (r *run) record(j job) {
 	r.sum.Domains++
 	r.sum.DomainsByStatus[j.res.Status]++
 	if r.cfg.Progress != nil {
-		r.cfg.Progress.Add(1)
+		r.cfg.Progress.AddDomains(1)
 	}
 	switch {
 	case j.cached == nil:

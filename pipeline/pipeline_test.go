@@ -245,3 +245,50 @@ func TestRunCancel(t *testing.T) {
 		t.Fatal("Run did not stop after cancel")
 	}
 }
+
+// countProgress counts what the pipeline reports, checking as it goes that
+// no more rows are reported done than domains allow: a row is written only
+// once its domain has a result.
+type countProgress struct {
+	mu            sync.Mutex
+	rows, domains int
+}
+
+func (p *countProgress) AddRows(n int)    { p.mu.Lock(); p.rows += n; p.mu.Unlock() }
+func (p *countProgress) AddDomains(n int) { p.mu.Lock(); p.domains += n; p.mu.Unlock() }
+
+// Progress hears of every row written, invalid ones too, across inputs
+// and batches, and of every domain once.
+func TestRunProgress(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	srv := dnstest.NewFromText(t, bigZone(n))
+	var inputs []pipeline.Input
+	rows := 0
+	for k, count := range []int{2500, 1} {
+		in := &memInput{name: fmt.Sprint("mem", k), cols: []string{"email"}}
+		for i := range count {
+			addr := fmt.Sprintf("u%d@d%d.big.net", i, (i*7)%n)
+			if i%100 == 3 {
+				addr = "not an address"
+			}
+			in.rows = append(in.rows, rowio.Row{addr})
+			rows++
+		}
+		inputs = append(inputs, in)
+	}
+	p := &countProgress{}
+	sum, err := pipeline.Run(context.Background(), pipeline.Config{
+		Inputs:      inputs,
+		Concurrency: 8,
+		Verifier:    newVerifier(t, srv, 8),
+		Out:         func([]string) (rowio.Writer, error) { return &memWriter{}, nil },
+		Progress:    p,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.rows != rows || p.domains != int(sum.Domains) || sum.Domains != n {
+		t.Errorf("progress heard %d rows and %d domains, want %d and %d (summary: %d domains)", p.rows, p.domains, rows, n, sum.Domains)
+	}
+}

@@ -29,9 +29,6 @@ func (r *run) read(ctx context.Context, todo chan<- job) error {
 	}
 	r.suggester = triage.NewSuggester().WithList(r.index.counts(r.uses, triage.MinRatio))
 	close(r.readEnd)
-	if r.cfg.Progress != nil {
-		r.cfg.Progress.SetTotal(int64(r.index.len()))
-	}
 	return nil
 }
 
