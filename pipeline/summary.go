@@ -80,11 +80,12 @@ func (s Summary) TempErrorShare() float64 {
 // WriteText writes the few lines a person reads at the end of a run.
 func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "mxverify: %d rows (%d invalid), %d domains in %.1fs; %d queries (%.0f/s, %d retries)\n",
-		s.Rows, s.InvalidRows, s.Domains, s.ElapsedSeconds, s.Queries, s.QueriesPerSecond, s.Retries)
+	fmt.Fprintf(&b, "mxverify: %s (%d invalid), %s in %.1fs; %s (%.0f/s, %s)\n",
+		count(s.Rows, "row"), s.InvalidRows, count(s.Domains, "domain"), s.ElapsedSeconds,
+		count(s.Queries, "query"), s.QueriesPerSecond, count(s.Retries, "retry"))
 	s.writeHeaders(&b)
 	if s.CacheHits+s.CacheMisses > 0 {
-		fmt.Fprintf(&b, "  cache: %d hits, %d misses (%d expired", s.CacheHits, s.CacheMisses, s.CacheExpired)
+		fmt.Fprintf(&b, "  cache: %s, %s (%d expired", count(s.CacheHits, "hit"), count(s.CacheMisses, "miss"), s.CacheExpired)
 		if s.CacheRefreshed > 0 {
 			fmt.Fprintf(&b, ", %d refreshed", s.CacheRefreshed)
 		}
@@ -103,6 +104,22 @@ func (s Summary) WriteText(w io.Writer) error {
 		s.Duplicates, s.Suggestions, s.RoleRows, s.FreeRows, s.DisposableRows)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// count is "1 row", "2 rows": n and the noun, plural unless n is 1.
+func count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	switch {
+	case strings.HasSuffix(noun, "y"):
+		noun = strings.TrimSuffix(noun, "y") + "ies"
+	case strings.HasSuffix(noun, "s"):
+		noun += "es"
+	default:
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
 }
 
 // writeHeaders says, per CSV or TSV input, how its first record was read,
