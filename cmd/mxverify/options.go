@@ -34,7 +34,6 @@ type options struct {
 	retries       int
 	maxTempErrors float64
 	summary       string
-	progress      string
 	logFormat     string
 	cpuProfile    string
 	cache         string
@@ -48,6 +47,7 @@ type options struct {
 	triageOptions
 	reportOptions
 	nightlyFlags
+	progressOptions
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -67,14 +67,13 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 		return err
 	})
 	fs.StringVar(&o.resolvConf, "resolv-conf", "/etc/resolv.conf", "`FILE` to read resolvers from when no --resolver is given")
-	fs.Float64Var(&o.qps, "qps", 500, "queries per `N` second, all resolvers together; 1e7 or more sets no limit")
-	fs.IntVar(&o.concurrency, "concurrency", 256, "queries in flight at most")
+	fs.Float64Var(&o.qps, "qps", 500, "at most `N` queries per second, all resolvers together; 1e7 or more sets no limit")
+	fs.IntVar(&o.concurrency, "concurrency", 256, "at most `N` queries in flight")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "one query's timeout, counted from when it is sent")
 	fs.IntVar(&o.retries, "retries", 2, "retries after a timeout, SERVFAIL or REFUSED")
 	fs.Float64Var(&o.maxTempErrors, "max-temp-errors", 0.05, "fraction `F` (0 to 1) of domains that may end temp_error before the run exits 2")
 	fs.StringVar(&o.summary, "summary", "", "write the run's summary as JSON to `FILE`")
-	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
-	fs.StringVar(&o.logFormat, "log-format", "text", "stderr log format: text or json")
+	fs.StringVar(&o.logFormat, "log-format", "text", "stderr log `FORMAT`: text or json")
 	fs.StringVar(&o.cache, "cache", "", "keep results in this cache `FILE` (bbolt) between runs, and resume from it after a crash")
 	fs.DurationVar(&o.cacheMaxAge, "cache-max-age", 24*time.Hour, "reuse a cached result at most this long, whatever its TTL")
 	fs.DurationVar(&o.cacheMinAge, "cache-min-age", time.Hour, "reuse a cached result at least this long, even if its TTL is shorter")
@@ -85,11 +84,8 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	o.nightlyFlags.register(fs)
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
 	o.triageOptions.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: mxverify run INPUT... [flags]\n\nINPUT is a .csv, .csv.gz, .tsv, .jsonl or .parquet file, or - for CSV on stdin.\nSeveral inputs must share one header.\n\nFlags:\n")
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), "\nExit status: 0 done; 1 usage or input error; 2 done, but more domains than --max-temp-errors ended temp_error.\n")
-	}
+	o.progressOptions.register(fs)
+	fs.Usage = func() { writeRunHelp(fs.Output(), fs) }
 	return fs
 }
 
@@ -101,6 +97,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	// The flag package would print the whole usage on a typo; one line
 	// that names the problem reads better in a cron mail.
 	fs := newFlags(&o, io.Discard)
+	requireUnits(fs)
 	if err := parseArgs(fs, &o, args); err != nil {
 		o.logFormat = logFormatOf(args) // a JSON log collector still gets JSON
 		if errors.Is(err, flag.ErrHelp) {
@@ -108,7 +105,8 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 			fs.Usage()
 			return o, err
 		}
-		return o, fmt.Errorf("%w"+hint, err)
+		// The flag package spells flags with one dash; the help, with two.
+		return o, errors.New(doubleDash(err.Error()) + hint)
 	}
 	if err := o.validate(); err != nil {
 		return o, fmt.Errorf("%w"+hint, err)
@@ -151,14 +149,15 @@ func (o *options) validate() error {
 		return fmt.Errorf("%w: --retries cannot be negative", errUsage)
 	case o.maxTempErrors < 0 || o.maxTempErrors > 1:
 		return fmt.Errorf("%w: --max-temp-errors must be between 0 and 1", errUsage)
-	case o.progress != "auto" && o.progress != "always" && o.progress != "never":
-		return fmt.Errorf("%w: --progress must be auto, always or never", errUsage)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return fmt.Errorf("%w: --log-format must be text or json", errUsage)
 	case o.out == fileio.Stdio && o.domains == fileio.Stdio:
 		return fmt.Errorf("%w: --out and --domains cannot both be standard output", errUsage)
 	case o.header && o.noHeader:
 		return fmt.Errorf("%w: --header and --no-header cannot both be given", errUsage)
+	}
+	if err := o.progressOptions.validate(); err != nil {
+		return err
 	}
 	stdins := 0
 	for _, in := range o.inputs {

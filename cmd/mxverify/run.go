@@ -39,10 +39,11 @@ Usage:
   mxverify run INPUT... [flags]   verify the addresses of one or more lists
   mxverify report --cache FILE -o FILE.html
                                   write the HTML report of the last run in a cache
-  mxverify --version              print the version
+  mxverify --version              print the version, commit and build date
   mxverify help                   show this help
 
-Run 'mxverify run --help' for the flags of run.
+Run 'mxverify run --help' (or 'mxverify help run') for the flags of run,
+the statuses, the exit statuses and examples.
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -52,10 +53,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
+		if len(args) > 1 && args[1] == "run" {
+			return runCmd(ctx, []string{"--help"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "-version", "--version", "version":
-		fmt.Fprintf(stdout, "mxverify %s\n", version)
+		fmt.Fprintln(stdout, versionLine())
 		return exitOK
 	case "run":
 		return runCmd(ctx, args[1:], stdin, stdout, stderr)
@@ -152,6 +156,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		defer stop()
 	}
 	var inputs []pipeline.Input
+	var sources []*tableio.Source
 	var first *tableio.Source
 	for _, path := range o.inputs {
 		src, err := tableio.OpenSource(path, stdin)
@@ -169,6 +174,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 			first = src
 		}
 		inputs = append(inputs, src)
+		sources = append(sources, src)
 	}
 	servers := o.resolvers
 	if len(servers) == 0 {
@@ -288,15 +294,12 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		defer f.Abort()
 		pageOut = f
 	}
-	progress := o.progress
-	if progress == "auto" && o.logFormat == "json" {
-		// Every stderr line must stay one JSON object.
-		progress = "never"
+	display := startDisplay(o, sources, stderr)
+	if display != nil {
+		cfg.Progress = display.meter
 	}
-	if b := newBar(progress, stderr); b != nil {
-		cfg.Progress = b
-		defer b.finish()
-	}
+	// Where the run stopped, unless it finished: then 100%, below.
+	defer display.finish(false)
 
 	sum, err = pipeline.Run(ctx, cfg)
 	if err == nil {
@@ -352,6 +355,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 			return sum, resolvers, err
 		}
 	}
+	display.finish(true)
 	return sum, resolvers, nil
 }
 
