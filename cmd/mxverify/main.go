@@ -11,9 +11,6 @@ import (
 	"syscall"
 )
 
-// version is set at build time: -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
@@ -32,4 +29,13 @@ func main() {
 // the exit status 128+signal that shells and schedulers expect.
 type interrupted struct{ sig syscall.Signal }
 
-func (i interrupted) Error() string { return "stopped by " + i.sig.String() + "; no output written" }
+func (i interrupted) Error() string {
+	// By the names users know: Go calls SIGINT "interrupt".
+	switch i.sig {
+	case syscall.SIGINT:
+		return "stopped by SIGINT (Ctrl-C); no output written"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM; no output written"
+	}
+	return "stopped by " + i.sig.String() + "; no output written"
+}

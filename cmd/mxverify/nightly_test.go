@@ -320,6 +320,9 @@ func TestSignalStopsCleanly(t *testing.T) {
 			if !ok || ee.ExitCode() != tt.code {
 				t.Fatalf("exit %v, want %d; stderr: %s", err, tt.code, stderr.String())
 			}
+			if want := "stopped by " + map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}[tt.sig]; !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), want)
+			}
 			for _, f := range []string{"out.csv", "d.csv"} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 					t.Errorf("%s written by a stopped run", f)
