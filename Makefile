@@ -6,20 +6,43 @@
 
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BIN     := bin
 OUT     := out
+# make install puts the binary in $(DESTDIR)$(PREFIX)/bin.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+# make dist builds these, static, into dist/.
+DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 # Run a command with loopback only where unshare works (root, as on CI and
 # the dev machines); elsewhere, plainly.
 ISOLATE := $(shell unshare -n sh -c 'ip link set lo up' 2>/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$0\" \"\$$@\"'")
 
-.PHONY: all build demo test test-deps check vet fmtcheck bench bench-compare clean
+.PHONY: all build install dist demo test test-deps check vet fmtcheck bench bench-compare clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/mxverify ./cmd/mxverify
 	$(GO) build -o $(BIN)/mxzone ./cmd/mxzone
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN)/mxverify $(DESTDIR)$(PREFIX)/bin/mxverify
+
+# Static binaries (no cgo: they run on any Linux, whatever its libc),
+# stamped with the version, commit and date, and their SHA-256 sums.
+dist:
+	rm -rf dist && mkdir -p dist
+	@for t in $(DIST_TARGETS); do \
+	  os=$${t%/*}; arch=$${t#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
+	  out=dist/mxverify-$(VERSION)-$$os-$$arch$$ext; echo "building $$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$out ./cmd/mxverify || exit 1; \
+	done
+	cd dist && if command -v sha256sum >/dev/null 2>&1; then sha256sum mxverify-*; else shasum -a 256 mxverify-*; fi > SHA256SUMS
+	@cat dist/SHA256SUMS
 
 # The demo serves testdata's zones with cmd/mxzone on a free loopback port,
 # breaks three names on purpose (SERVFAIL, REFUSED, a first failure that a
@@ -54,6 +77,7 @@ DUCKDB_NODE_VERSION := 1.5.6-r.1
 test-deps:
 	@command -v unbound >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's unbound (the recursive resolver of the end-to-end test)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound >/dev/null; \
 	  else echo "unbound is not installed: the end-to-end resolver test will be skipped"; fi; }
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -70,6 +94,7 @@ test-deps:
 	  echo "installing @duckdb/node-api@$(DUCKDB_NODE_VERSION) from npm into $(DUCKDB_NODE) (DuckDB, for the Parquet read-back test)"; \
 	  mkdir -p $(DUCKDB_NODE) && npm install --prefix $(DUCKDB_NODE) --no-audit --no-fund --no-save --silent \
 	    @duckdb/node-api@$(DUCKDB_NODE_VERSION); }
+	@echo "downloading the Go modules of go.sum into $$($(GO) env GOMODCACHE) (go mod download)"
 	@$(GO) mod download
 
 test: test-deps
@@ -95,4 +120,4 @@ bench-compare:
 	bash benchmarks/compare.sh $(OLD) $(NEW)
 
 clean:
-	rm -rf $(BIN) $(OUT)
+	rm -rf $(BIN) $(OUT) dist
