@@ -18,8 +18,9 @@ var flagGroups = []struct {
 	title string
 	names []string
 }{
-	{"Input", []string{"column", "header", "no-header"}},
-	{"Output", []string{"out", "domains", "summary", "progress", "progress-interval", "log-format", "cpuprofile"}},
+	{"Input", []string{"column", "header", "no-header", "disposable"}},
+	{"Output", []string{"out", "domains", "add-columns", "suppress-if", "split", "suppression-list", "summary",
+		"progress", "progress-interval", "log-format", "cpuprofile"}},
 	{"DNS", []string{"resolver", "resolv-conf", "qps", "concurrency", "timeout", "retries", "max-temp-errors"}},
 	{"Nightly", []string{"cache", "cache-max-age", "cache-min-age", "lock-timeout", "changes", "metrics"}},
 }
