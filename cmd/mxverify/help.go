@@ -20,7 +20,7 @@ var flagGroups = []struct {
 }{
 	{"Input", []string{"column", "header", "no-header", "disposable"}},
 	{"Output", []string{"out", "domains", "add-columns", "suppress-if", "split", "suppression-list", "summary",
-		"progress", "progress-interval", "log-format", "cpuprofile"}},
+		"report", "progress", "progress-interval", "log-format", "cpuprofile"}},
 	{"DNS", []string{"resolver", "resolv-conf", "qps", "concurrency", "timeout", "retries", "max-temp-errors"}},
 	{"Nightly", []string{"cache", "cache-max-age", "cache-min-age", "lock-timeout", "changes", "metrics"}},
 }
