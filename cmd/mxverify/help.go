@@ -22,7 +22,8 @@ var flagGroups = []struct {
 	{"Output", []string{"out", "domains", "add-columns", "suppress-if", "split", "suppression-list", "summary",
 		"report", "progress", "progress-interval", "log-format", "cpuprofile"}},
 	{"DNS", []string{"resolver", "resolv-conf", "qps", "concurrency", "timeout", "retries", "max-temp-errors"}},
-	{"Nightly", []string{"cache", "cache-max-age", "cache-min-age", "lock-timeout", "changes", "metrics"}},
+	{"Nightly", []string{"cache", "cache-max-age", "cache-min-age", "refresh", "refresh-status", "lock-timeout", "changes", "metrics",
+		"outage-min-queries", "outage-answer-rate", "outage-window"}},
 }
 
 // flagAliases are short flags shown in one entry with their long one.
