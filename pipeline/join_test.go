@@ -82,15 +82,11 @@ func BenchmarkRead(b *testing.B) {
 	b.SetBytes(int64(len(list)))
 	for b.Loop() {
 		r := newBenchRun(b, csvInput{list})
-		todo := make(chan job, 1024)
-		go func() {
-			for range todo {
-			}
-		}()
+		todo := newQueue(context.Background())
 		if err := r.read(context.Background(), todo); err != nil {
 			b.Fatal(err)
 		}
-		close(todo)
+		todo.close()
 	}
 }
 

@@ -191,11 +191,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}
 	}
 	workers := max(1, cfg.Concurrency)
-	todo := make(chan job, workers)
+	todo := newQueue(ctx)
 	results := make(chan job, workers)
 
 	g.Go(func() error {
-		defer close(todo)
+		defer todo.close()
 		return r.read(ctx, todo)
 	})
 	var resolving sync.WaitGroup
@@ -235,9 +235,16 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 
 // resolve is a worker: it verifies the domains it takes, and passes
 // known results through so that they keep their place in the order.
-func (r *run) resolve(ctx context.Context, todo <-chan job, results chan<- job) {
-	for j := range todo {
-		if !j.known {
+func (r *run) resolve(ctx context.Context, todo *queue, results chan<- job) {
+	for {
+		t, ok := todo.pop()
+		if !ok {
+			return
+		}
+		j := job{index: int(t.index), domain: t.domain, cached: t.cached}
+		if t.known != nil {
+			j.known, j.res = true, *t.known
+		} else {
 			j.res = r.cfg.Verifier.Verify(ctx, j.domain)
 		}
 		select {

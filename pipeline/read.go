@@ -15,7 +15,7 @@ import (
 // read reads every input once, in order: it spools each row's domain index
 // for the join and sends each domain, the first time a row names it, to
 // the workers.
-func (r *run) read(ctx context.Context, todo chan<- job) error {
+func (r *run) read(ctx context.Context, todo *queue) error {
 	for i, in := range r.cfg.Inputs {
 		if err := r.readInput(ctx, i, in, todo); err != nil {
 			return err
@@ -34,7 +34,7 @@ func (r *run) read(ctx context.Context, todo chan<- job) error {
 
 // readInput reads the rows of input i. The first input's columns are the
 // run's: they go to the join, and later inputs must have the same.
-func (r *run) readInput(ctx context.Context, i int, in Input, todo chan<- job) (err error) {
+func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err error) {
 	rd, err := in.Open()
 	if err != nil {
 		return badInput(err)
@@ -88,7 +88,7 @@ func (r *run) readInput(ctx context.Context, i int, in Input, todo chan<- job) (
 
 // add takes one row's address: it counts the row, spools its domain's
 // index, and sends a domain seen for the first time to the workers.
-func (r *run) add(ctx context.Context, addr any, todo chan<- job) error {
+func (r *run) add(ctx context.Context, addr any, todo *queue) error {
 	r.sum.Rows++
 	domain, bad := parseAddress(addr)
 	if bad != nil {
@@ -116,25 +116,20 @@ func (r *run) add(ctx context.Context, addr any, todo chan<- job) error {
 		return nil
 	}
 
-	j := job{index: int(i), domain: domain}
+	t := task{index: i, domain: domain}
 	switch {
 	case bad != nil:
-		j.known = true
-		j.res = verify.Result{Domain: domain, Status: verify.Invalid, Reason: bad.Error(), CheckedAt: r.cfg.now().UTC()}
+		t.known = &verify.Result{Domain: domain, Status: verify.Invalid, Reason: bad.Error(), CheckedAt: r.cfg.now().UTC()}
 	case r.cfg.Cache != nil:
 		res, found, fresh := r.cfg.Cache.Lookup(domain)
 		if fresh {
-			j.known, j.res = true, res
+			t.known = &res
 		} else if found {
-			j.cached = &res
+			t.cached = &res
 		}
 	}
-	select {
-	case todo <- j:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	todo.push(t)
+	return ctx.Err()
 }
 
 // cell is value col of a row, nil when it has none.
