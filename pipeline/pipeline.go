@@ -68,6 +68,7 @@ type Cache interface {
 // bytes of each reading).
 type Progress interface {
 	AddRows(n int)    // rows written with their verdict
+	AddFound(n int)   // distinct domains found by the reader, each to get a result
 	AddDomains(n int) // domains with a result, in first-seen order
 }
 

@@ -247,18 +247,28 @@ func TestRunCancel(t *testing.T) {
 }
 
 // countProgress counts what the pipeline reports, checking as it goes that
-// no more rows are reported done than domains allow: a row is written only
-// once its domain has a result.
+// no domain gets a result before the reader has reported it found: the
+// progress display divides the one by the other.
 type countProgress struct {
-	mu            sync.Mutex
-	rows, domains int
+	mu                   sync.Mutex
+	rows, domains, found int
+	early                int // results reported before their domain was found
 }
 
-func (p *countProgress) AddRows(n int)    { p.mu.Lock(); p.rows += n; p.mu.Unlock() }
-func (p *countProgress) AddDomains(n int) { p.mu.Lock(); p.domains += n; p.mu.Unlock() }
+func (p *countProgress) AddRows(n int)  { p.mu.Lock(); p.rows += n; p.mu.Unlock() }
+func (p *countProgress) AddFound(n int) { p.mu.Lock(); p.found += n; p.mu.Unlock() }
+func (p *countProgress) AddDomains(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.domains += n
+	if p.domains > p.found {
+		p.early++
+	}
+}
 
 // Progress hears of every row written, invalid ones too, across inputs
-// and batches, and of every domain once.
+// and batches, and of every domain once when found and once with its
+// result.
 func TestRunProgress(t *testing.T) {
 	t.Parallel()
 	const n = 40
@@ -290,5 +300,8 @@ func TestRunProgress(t *testing.T) {
 	}
 	if p.rows != rows || p.domains != int(sum.Domains) || sum.Domains != n {
 		t.Errorf("progress heard %d rows and %d domains, want %d and %d (summary: %d domains)", p.rows, p.domains, rows, n, sum.Domains)
+	}
+	if p.found != p.domains || p.early > 0 {
+		t.Errorf("progress heard %d domains found and %d with a result (%d before they were found), want as many found, none before", p.found, p.domains, p.early)
 	}
 }

@@ -115,6 +115,9 @@ func (r *run) add(ctx context.Context, addr any, todo *queue) error {
 	if !isNew {
 		return nil
 	}
+	if r.cfg.Progress != nil {
+		r.cfg.Progress.AddFound(1)
+	}
 
 	t := task{index: i, domain: domain}
 	switch {
