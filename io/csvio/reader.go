@@ -41,7 +41,7 @@ const (
 	sniffSize = readBufSize
 )
 
-var bom = []byte{0xEF, 0xBB, 0xBF}
+var bomBytes = []byte{0xEF, 0xBB, 0xBF}
 
 // HeaderMode says whether a list's first record names its columns.
 type HeaderMode int
@@ -58,6 +58,13 @@ const (
 // Options are a Reader's settings; the zero value is the default.
 type Options struct {
 	Header HeaderMode
+	// Sniff picks the separator from the first lines (SniffDelimiter);
+	// the comma given is then the one for a list of one column.
+	Sniff bool
+	// MaxField bounds a line, or a quoted field over several lines, in
+	// bytes, so that a file of one endless line cannot take all memory.
+	// 0 sets no bound.
+	MaxField int
 }
 
 // Reader reads rows whose values are all strings. It implements
@@ -68,6 +75,9 @@ type Reader struct {
 	sep  rune
 	cols []string
 	err  error // sticky: input after a structural error cannot be trusted
+	bom  bool  // the input began with a UTF-8 byte order mark
+
+	maxField int // see Options.MaxField
 
 	// header is false when the first record was read as a row; first
 	// holds that row until the first read takes it.
@@ -105,21 +115,28 @@ func NewReaderOptions(r io.Reader, name string, comma rune, opts Options) (*Read
 		return nil, &rowio.PosError{Path: name, Err: fmt.Errorf("invalid field separator %q", comma)}
 	}
 	br := bufio.NewReaderSize(r, readBufSize)
+	rd := &Reader{name: name, br: br, sep: comma, maxField: opts.MaxField}
 	head, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, &rowio.PosError{Path: name, Err: err}
 	}
-	if bytes.HasPrefix(head, bom) {
-		br.Discard(len(bom))
-		head = head[len(bom):]
+	if bytes.HasPrefix(head, bomBytes) {
+		br.Discard(len(bomBytes))
+		head = head[len(bomBytes):]
+		rd.bom = true
 	}
 	if i := bytes.IndexByte(head, 0); i >= 0 {
 		line := 1 + bytes.Count(head[:i], []byte{'\n'})
 		col := i - bytes.LastIndexByte(head[:i], '\n')
 		return nil, &rowio.PosError{Path: name, Line: line, Column: col, Err: notText(head)}
 	}
-
-	rd := &Reader{name: name, br: br, sep: comma}
+	if opts.Sniff {
+		atEOF := len(head) < sniffSize
+		if rd.sep, err = SniffDelimiter(head, atEOF, comma); err != nil {
+			return nil, &rowio.PosError{Path: name, Err: err}
+		}
+		comma = rd.sep
+	}
 	if comma < utf8.RuneSelf {
 		rd.comma = byte(comma)
 	}
@@ -204,6 +221,12 @@ func headerlessColumns(n int) []string {
 	}
 	return cols
 }
+
+// Comma is the field separator, sniffed or given.
+func (r *Reader) Comma() rune { return r.sep }
+
+// BOM reports whether the input began with a UTF-8 byte order mark.
+func (r *Reader) BOM() bool { return r.bom }
 
 // HasHeader reports whether the first record was read as a header row;
 // when it was not, the columns are named by headerlessColumns and the
@@ -293,7 +316,7 @@ func (r *Reader) next() ([]byte, error) {
 	}
 	line, err := r.plainLine()
 	if err != nil {
-		r.err = &rowio.PosError{Path: r.name, Err: err}
+		r.err = &rowio.PosError{Path: r.name, Line: r.lines + 1, Err: err}
 		return nil, r.err
 	}
 	return line, nil

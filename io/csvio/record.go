@@ -2,6 +2,7 @@ package csvio
 
 import (
 	"bufio"
+	"errors"
 	"bytes"
 	"encoding/csv"
 	"fmt"
@@ -33,6 +34,9 @@ func (r *Reader) readLine() (line []byte, crlf bool, err error) {
 	if err == bufio.ErrBufferFull {
 		r.long = append(r.long[:0], line...)
 		for err == bufio.ErrBufferFull {
+			if r.maxField > 0 && len(r.long) > r.maxField {
+				return nil, false, r.tooLong()
+			}
 			line, err = r.br.ReadSlice('\n')
 			r.long = append(r.long, line...)
 		}
@@ -157,6 +161,10 @@ parseField:
 				if errRead != nil {
 					break parseField
 				}
+				if r.maxField > 0 && len(r.recBuf) > r.maxField {
+					err = r.tooLong()
+					break parseField
+				}
 				pos.col += len(line)
 				line, crlf, errRead = r.readLine()
 				if len(line) > 0 {
@@ -179,7 +187,11 @@ parseField:
 		}
 	}
 	if err == nil && errRead != nil {
-		err = &rowio.PosError{Path: r.name, Err: errRead}
+		if _, ok := errRead.(*rowio.PosError); ok {
+			err = errRead
+		} else {
+			err = &rowio.PosError{Path: r.name, Line: r.lines, Err: errRead}
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -204,4 +216,16 @@ func (r *Reader) syntaxError(start, line, col int, err error) error {
 		err = fmt.Errorf("%w (in the record starting on line %d)", err, start)
 	}
 	return &rowio.PosError{Path: r.name, Line: line, Column: col, Err: err}
+}
+
+// ErrTooLong means a line, or a quoted field, is longer than
+// Options.MaxField.
+var ErrTooLong = errors.New("longer than the limit")
+
+// tooLong reports a line or field past Options.MaxField at the line it
+// starts on, with the bound.
+func (r *Reader) tooLong() error {
+	r.long = nil // give the memory back at once
+	return &rowio.PosError{Path: r.name, Line: r.lines + 1,
+		Err: fmt.Errorf("a line or field %w of %d bytes (--max-field); is this a list at all?", ErrTooLong, r.maxField)}
 }

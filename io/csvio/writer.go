@@ -116,9 +116,19 @@ type Writer struct {
 // NewWriter writes the header row and returns a writer for rows of those
 // columns. comma is ',' for CSV and '\t' for TSV.
 func NewWriter(w io.Writer, columns []string, comma rune) (*Writer, error) {
+	return NewWriterBOM(w, columns, comma, false)
+}
+
+// NewWriterBOM is NewWriter that, with bom set, starts the output with a
+// UTF-8 byte order mark: Excel reads a CSV without one in the system's
+// legacy code page and garbles accents.
+func NewWriterBOM(w io.Writer, columns []string, comma rune, bom bool) (*Writer, error) {
 	t, err := newTable(w, comma)
 	if err != nil {
 		return nil, err
+	}
+	if bom {
+		t.bw.Write(bomBytes)
 	}
 	if err := t.write(columns); err != nil {
 		return nil, fmt.Errorf("csv: write header: %w", err)

@@ -1,6 +1,7 @@
 package fileio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ const (
 	TSV
 	JSONL
 	Parquet
+	XLSX
 )
 
 func (f Format) String() string {
@@ -28,6 +30,8 @@ func (f Format) String() string {
 		return "jsonl"
 	case Parquet:
 		return "parquet"
+	case XLSX:
+		return "xlsx"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -38,11 +42,12 @@ func (f Format) String() string {
 var ErrUnknownFormat = errors.New("unknown file format")
 
 // formats maps extensions to formats; a .gz after one means gzip, except
-// after .parquet. The list is also the help text of ErrUnknownFormat.
+// after .parquet and .xlsx, which compress themselves. The list is also
+// the help text of ErrUnknownFormat.
 var formats = []struct {
 	ext    string
 	format Format
-}{{".csv", CSV}, {".tsv", TSV}, {".jsonl", JSONL}, {".parquet", Parquet}}
+}{{".csv", CSV}, {".tsv", TSV}, {".jsonl", JSONL}, {".parquet", Parquet}, {".xlsx", XLSX}}
 
 // FormatOf tells the format of path from its extension (in any case) and
 // whether the file is gzip-compressed. "-" (standard input or output) is
@@ -59,11 +64,11 @@ func FormatOf(path string) (Format, bool, error) {
 	}
 	var exts []string
 	for _, f := range formats {
-		if strings.HasSuffix(name, f.ext) && !(gz && f.format == Parquet) {
+		if strings.HasSuffix(name, f.ext) && !(gz && f.format.packed()) {
 			return f.format, gz, nil
 		}
 		exts = append(exts, f.ext)
-		if f.format != Parquet {
+		if !f.format.packed() {
 			exts = append(exts, f.ext+".gz")
 		}
 	}
@@ -75,4 +80,59 @@ func FormatOf(path string) (Format, bool, error) {
 // case, is read and written through gzip.
 func gzipped(path string) bool {
 	return len(path) >= 3 && strings.EqualFold(path[len(path)-3:], ".gz")
+}
+
+// packed formats compress their own content: a .gz after them is refused.
+func (f Format) packed() bool { return f == Parquet || f == XLSX }
+
+// ErrXLS means a workbook in Excel's old binary format (.xls), which
+// mxverify does not read.
+var ErrXLS = errors.New("an Excel 97-2003 workbook (.xls, or a password-protected .xlsx): save it without a password as .xlsx (Excel Workbook) or CSV UTF-8")
+
+// ParseFormat reads a format name as --input-format and --output-format
+// take it: csv, tsv, jsonl, parquet or xlsx, in any case.
+func ParseFormat(name string) (Format, error) {
+	for _, f := range []Format{CSV, TSV, JSONL, Parquet, XLSX} {
+		if strings.EqualFold(strings.TrimPrefix(name, "."), f.String()) {
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q: want csv, tsv, jsonl, parquet or xlsx", ErrUnknownFormat, name)
+}
+
+// IsXLS reports a name ending in .xls, for a clearer error than "unknown
+// format".
+func IsXLS(path string) bool {
+	return strings.HasSuffix(strings.ToLower(path), ".xls")
+}
+
+// Signatures of the formats that announce themselves in their first bytes.
+var (
+	parquetMagic = []byte("PAR1")
+	zipMagic     = []byte("PK\x03\x04")
+	// oleMagic starts a Compound File: an .xls workbook, or an .xlsx
+	// one encrypted with a password.
+	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// Sniff tells a format from the first bytes of a list (after gzip has been
+// peeled off): Parquet by PAR1, a workbook by the zip signature, JSON
+// Lines by a first '{' (after a byte order mark and blank space). It
+// returns 0 for text it cannot tell (CSV or TSV, which the delimiter tells
+// apart), and ErrXLS for a Compound File.
+func Sniff(head []byte) (Format, error) {
+	switch {
+	case bytes.HasPrefix(head, parquetMagic):
+		return Parquet, nil
+	case bytes.HasPrefix(head, zipMagic):
+		return XLSX, nil
+	case bytes.HasPrefix(head, oleMagic):
+		return 0, ErrXLS
+	}
+	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
+	head = bytes.TrimLeft(head, " \t\r\n")
+	if len(head) > 0 && head[0] == '{' {
+		return JSONL, nil
+	}
+	return 0, nil
 }

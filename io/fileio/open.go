@@ -37,7 +37,8 @@ type Input struct {
 	r      io.Reader
 	raw    *counter     // the file or stream itself, under any gzip reader
 	file   *os.File     // nil for standard input
-	gz     *gzip.Reader // nil unless the name ends in .gz
+	gz     *gzip.Reader // nil unless the data is gzip
+	sniff  bool         // gzip goes by the magic bytes, not only the name
 	closed bool
 }
 
@@ -53,6 +54,10 @@ func OpenStd(path string, stdin io.Reader) (*Input, error) {
 	if path == Stdio {
 		return OpenStream(path, stdin)
 	}
+	return openFile(path, false)
+}
+
+func openFile(path string, sniff bool) (*Input, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
@@ -69,9 +74,27 @@ func OpenStd(path string, stdin io.Reader) (*Input, error) {
 		return nil, fmt.Errorf("input: %w", &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR})
 	}
 	in := newInput(path, f)
-	in.file = f
-	if err := in.gunzipByName(); err != nil {
+	in.file, in.sniff = f, sniff
+	if err := in.gunzip(); err != nil {
 		f.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+// OpenContent is Open with gzip recognised by its magic bytes, whatever
+// the name, as the list readers want it: a list.csv that holds gzip is
+// read for what it is. A name ending in .gz must still hold gzip.
+func OpenContent(path string) (*Input, error) {
+	return openFile(path, true)
+}
+
+// OpenStreamContent is OpenStream with gzip recognised as by OpenContent;
+// standard input and pipes carry no name to go by.
+func OpenStreamContent(name string, r io.Reader) (*Input, error) {
+	in := newInput(name, r)
+	in.sniff = true
+	if err := in.gunzip(); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -79,11 +102,10 @@ func OpenStd(path string, stdin io.Reader) (*Input, error) {
 
 // OpenStream reads r as the list named name: for a pipe or other stream,
 // which the caller reads once and spools, and then reads again from the
-// spool. Names ending in .gz are decompressed as with Open. Close leaves r
-// open.
+// spool. Gzip is decompressed as with Open. Close leaves r open.
 func OpenStream(name string, r io.Reader) (*Input, error) {
 	in := newInput(name, r)
-	if err := in.gunzipByName(); err != nil {
+	if err := in.gunzip(); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -121,18 +143,24 @@ func (in *Input) CountTo(n *atomic.Int64) {
 	in.raw.sink = n
 }
 
-// gunzipByName puts a gzip reader over in.r when the name ends in .gz.
-func (in *Input) gunzipByName() error {
-	if !gzipped(in.name) {
+// gunzip puts a gzip reader over in.r when the name ends in .gz, or, with
+// in.sniff, when the data starts with gzip's magic bytes. A name ending in
+// .gz must hold gzip.
+func (in *Input) gunzip() error {
+	if !in.sniff && !gzipped(in.name) {
 		return nil
 	}
 	br := bufio.NewReaderSize(in.r, readBufSize)
+	in.r = br
 	magic, err := br.Peek(len(gzipMagic))
 	if err != nil && err != io.EOF {
 		return fmt.Errorf("input: read %s: %w", in.name, err)
 	}
 	if !bytes.Equal(magic, gzipMagic) {
-		return fmt.Errorf("input %s: %w", in.name, ErrNotGzip)
+		if gzipped(in.name) {
+			return fmt.Errorf("input %s: %w", in.name, ErrNotGzip)
+		}
+		return nil
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
@@ -145,9 +173,23 @@ func (in *Input) gunzipByName() error {
 // Name returns the path as the user gave it ("-" for standard input).
 func (in *Input) Name() string { return in.name }
 
-// Read reads decompressed bytes. Errors are returned as they are: the format
-// readers add the path and position, which this layer does not know.
-func (in *Input) Read(p []byte) (int, error) { return in.r.Read(p) }
+// ErrTruncated means a gzip stream ends before its end: a download or
+// copy cut short.
+var ErrTruncated = errors.New("the gzip data ends early: the file is truncated (an interrupted download or copy?)")
+
+// Gzipped reports whether the data was gzip-compressed.
+func (in *Input) Gzipped() bool { return in.gz != nil }
+
+// Read reads decompressed bytes. Errors are returned as they are, but for
+// a cut gzip stream: the format readers add the path and position, which
+// this layer does not know.
+func (in *Input) Read(p []byte) (int, error) {
+	n, err := in.r.Read(p)
+	if in.gz != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("%w (%w)", ErrTruncated, io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
 
 // Close releases the file. It leaves standard input open, since the process
 // owns it, and is safe to call twice so that callers can both defer it and

@@ -37,12 +37,32 @@ type Reader struct {
 	seen  []bool
 	first rowio.Row // parsed by NewReader, returned by the first Read
 	err   error     // sticky
+	opts  Options
 }
+
+// Options are a Reader's settings; the zero value is NewReader's.
+type Options struct {
+	// Ragged takes a key the first object lacks as a new column, after
+	// the others, instead of an error: Columns grows as rows are read,
+	// and a row is as long as Columns was when it was read.
+	Ragged bool
+	// MaxLine bounds a line in bytes, so that one endless line cannot
+	// take all memory; 0 sets no bound.
+	MaxLine int
+}
+
+// ErrTooLong means a line is longer than Options.MaxLine.
+var ErrTooLong = errors.New("longer than the limit")
 
 // NewReader reads up to the first object at once, since it defines the
 // columns. name is used in errors only. All errors are *rowio.PosError.
 func NewReader(r io.Reader, name string) (*Reader, error) {
-	rd := &Reader{name: name, br: bufio.NewReaderSize(r, readBufSize), index: map[string]int{}}
+	return NewReaderOptions(r, name, Options{})
+}
+
+// NewReaderOptions is NewReader with options.
+func NewReaderOptions(r io.Reader, name string, opts Options) (*Reader, error) {
+	rd := &Reader{name: name, br: bufio.NewReaderSize(r, readBufSize), index: map[string]int{}, opts: opts}
 	head, err := rd.br.Peek(len(bom))
 	if err != nil && err != io.EOF {
 		return nil, &rowio.PosError{Path: name, Err: err}
@@ -66,7 +86,8 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 	return rd, nil
 }
 
-// Columns returns the keys of the first object in the order they appear.
+// Columns returns the keys of the first object in the order they appear;
+// with Options.Ragged, then the keys of later objects as they were met.
 func (r *Reader) Columns() []string { return r.cols }
 
 // Read returns the next row; keys an object lacks are nil. Blank lines are
@@ -104,6 +125,11 @@ func (r *Reader) nextLine() ([]byte, error) {
 			// large nested values must still be read.
 			r.long = append(r.long[:0], line...)
 			for err == bufio.ErrBufferFull {
+				if r.opts.MaxLine > 0 && len(r.long) > r.opts.MaxLine {
+					r.long = nil
+					return nil, &rowio.PosError{Path: r.name, Line: r.line + 1,
+						Err: fmt.Errorf("a line %w of %d bytes (--max-field); is this a list at all?", ErrTooLong, r.opts.MaxLine)}
+				}
 				line, err = r.br.ReadSlice('\n')
 				r.long = append(r.long, line...)
 			}
@@ -182,8 +208,17 @@ func (r *Reader) parse(line []byte, first bool) (rowio.Row, error) {
 			if err != nil {
 				return nil, r.posError(keyStart+1, err)
 			}
-			if col, ok = r.index[name]; !ok {
+			if col, ok = r.index[name]; !ok && r.opts.Ragged {
+				col, ok = len(r.cols), true
+				r.index[name] = col
+				r.cols = append(r.cols, name)
+				r.seen = append(r.seen, false)
+			}
+			if !ok {
 				return nil, r.posError(keyStart+1, fmt.Errorf("key %q not in the first row's keys", name))
+			}
+			for len(row) <= col {
+				row = append(row, nil)
 			}
 		}
 		if r.seen[col] {
