@@ -2,9 +2,9 @@ package csvio
 
 import (
 	"bufio"
-	"errors"
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"

@@ -96,4 +96,3 @@ func (w *Writer) Close() error {
 	}
 	return nil
 }
-
