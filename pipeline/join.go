@@ -30,8 +30,8 @@ func (r *run) join(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, in := range r.cfg.Inputs {
-		if err := r.joinInput(ctx, in, w, t); err != nil {
+	for i, in := range r.cfg.Inputs {
+		if err := r.joinInput(ctx, i, in, w, t); err != nil {
 			return err
 		}
 	}
@@ -42,10 +42,15 @@ func (r *run) join(ctx context.Context) error {
 }
 
 // joinInput writes the rows of one input.
-func (r *run) joinInput(ctx context.Context, in Input, w rowio.Writer, t *rowTriage) (err error) {
+func (r *run) joinInput(ctx context.Context, i int, in Input, w rowio.Writer, t *rowTriage) (err error) {
 	rd, err := in.Open()
 	if err != nil {
 		return badInput(err)
+	}
+	if !r.early && (grows(rd) || !identity(r.maps[i], len(r.union.names))) {
+		// Laid out in the union's columns; a growing reader's early
+		// rows are also shorter than its last.
+		rd = &remapped{Reader: rd, to: r.maps[i], names: r.union.names}
 	}
 	defer func() {
 		if cerr := rd.Close(); err == nil && cerr != nil {

@@ -71,7 +71,7 @@ func newBenchRun(tb testing.TB, in Input) *run {
 	}
 	return &run{cfg: Config{Inputs: []Input{in}}, sum: &sum, spool: sp, verdicts: newTable(ctx),
 		header: make(chan []string, 1), index: newDomainIndex(), readEnd: make(chan struct{}),
-		suggester: triage.NewSuggester(), disposable: d}
+		suggester: triage.NewSuggester(), disposable: d, union: newColumns(), early: true}
 }
 
 // BenchmarkRead measures the reader's work per row (the address parsed,
@@ -126,7 +126,7 @@ func BenchmarkJoin(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := r.joinInput(context.Background(), csvInput{list}, w, &rowTriage{cols: TriageColumns}); err != nil {
+		if err := r.joinInput(context.Background(), 0, csvInput{list}, w, &rowTriage{cols: TriageColumns}); err != nil {
 			b.Fatal(err)
 		}
 		w.Close()

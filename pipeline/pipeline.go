@@ -146,7 +146,13 @@ type run struct {
 	header   chan []string // the columns, reader to join
 	col      int           // the email column, set before header is sent
 
-	columns []string     // the first input's
+	// union is the inputs' columns together, maps where each input's
+	// go in it; the reader writes both before it sends the header, unless
+	// early: one input whose columns are the run's, sent before its rows
+	// are read so that the join overlaps the reading.
+	union   *columns
+	maps    [][]int
+	early   bool
 	index   *domainIndex // domain to index, first-seen order
 	uses    []int32      // rows per domain
 	changed []job
@@ -182,7 +188,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	defer sp.close()
 	r := &run{
 		cfg: cfg, sum: &sum, spool: sp, verdicts: newTable(ctx),
-		header: make(chan []string, 1), index: newDomainIndex(),
+		header: make(chan []string, 1), index: newDomainIndex(), union: newColumns(),
 		readEnd: make(chan struct{}), disposable: cfg.Disposable,
 		extra: extras{v: cfg.Verifier},
 	}

@@ -24,6 +24,10 @@ func (r *run) read(ctx context.Context, todo *queue) error {
 			return err
 		}
 	}
+	if !r.early {
+		// Every input's columns are known only now.
+		r.header <- r.union.names
+	}
 	if err := r.spool.finish(); err != nil {
 		return err
 	}
@@ -32,8 +36,9 @@ func (r *run) read(ctx context.Context, todo *queue) error {
 	return nil
 }
 
-// readInput reads the rows of input i. The first input's columns are the
-// run's: they go to the join, and later inputs must have the same.
+// readInput reads the rows of input i. The first input's email column is
+// the run's: later inputs must have a column of its name. The output's
+// columns are the union of the inputs' (see columns).
 func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err error) {
 	rd, err := in.Open()
 	if err != nil {
@@ -50,21 +55,33 @@ func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err 
 	}
 	cols := rd.Columns()
 	var sample []rowio.Row
+	col := r.col
 	if i == 0 {
 		if r.col, sample, err = findColumn(rd, in.Name(), r.cfg.Column); err != nil {
 			return err
 		}
-		r.columns = cols
+		col = r.col
+		r.union.add(cols)
 		r.sum.EmailColumn, r.sum.EmailColumnNumber = cols[r.col], r.col+1
-		r.header <- cols
-	} else if !slices.Equal(cols, r.columns) {
+		if len(r.cfg.Inputs) == 1 && !grows(rd) {
+			// The join can start at once.
+			r.early = true
+			r.header <- cols
+		}
+	} else if col = slices.Index(r.union.add(cols), r.col); col < 0 {
 		var why string
 		if known && !header {
 			why = " (its first record was read as a row, not as a header: see --header)"
 		}
-		return badInput(fmt.Errorf("%s: header %q differs from %s's %q%s",
-			in.Name(), cols, r.cfg.Inputs[0].Name(), r.columns, why))
+		return badInput(fmt.Errorf("%s: its header %q has no column %q, the email column of %s%s",
+			in.Name(), cols, r.union.names[r.col], r.cfg.Inputs[0].Name(), why))
 	}
+	defer func() {
+		if err == nil {
+			// Complete now, also for a reader whose columns grew.
+			r.maps = append(r.maps, r.union.add(rd.Columns()))
+		}
+	}()
 	for _, row := range sample {
 		if err := r.add(ctx, cell(row, r.col), todo); err != nil {
 			return err
@@ -73,7 +90,7 @@ func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err 
 	for {
 		// The address alone: a format that can read one value of a row
 		// (CSV) then decodes no other.
-		v, err := rowio.ReadValue(rd, r.col)
+		v, err := rowio.ReadValue(rd, col)
 		if err == io.EOF {
 			return nil
 		}

@@ -48,6 +48,11 @@ type Summary struct {
 	// per-address output, and EmailColumnNumber its place from 1.
 	EmailColumn       string `json:"email_column"`
 	EmailColumnNumber int    `json:"email_column_number"`
+
+	// ReadAs says, for each input not read as its name alone says (gzip
+	// in a .csv, a sniffed separator, UTF-16, a workbook's sheet), how it
+	// was read. The command fills it in.
+	ReadAs map[string]string `json:"read_as,omitempty"`
 }
 
 func newSummary(inputs []Input) Summary {
@@ -84,6 +89,11 @@ func (s Summary) WriteText(w io.Writer) error {
 		count(s.Rows, "row"), s.InvalidRows, count(s.Domains, "domain"), s.ElapsedSeconds,
 		count(s.Queries, "query"), s.QueriesPerSecond, count(s.Retries, "retry"))
 	s.writeHeaders(&b)
+	for _, in := range s.Inputs {
+		if d, ok := s.ReadAs[in]; ok {
+			fmt.Fprintf(&b, "  %s: %s\n", in, d)
+		}
+	}
 	if s.CacheHits+s.CacheMisses > 0 {
 		fmt.Fprintf(&b, "  cache: %s, %s (%d expired", count(s.CacheHits, "hit"), count(s.CacheMisses, "miss"), s.CacheExpired)
 		if s.CacheRefreshed > 0 {

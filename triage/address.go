@@ -94,34 +94,9 @@ func SenderAddress(raw string) string {
 	return a.Sender
 }
 
-// extract peels a cell down to the address it holds.
-func extract(raw string) string {
-	s := unquote(strings.TrimSpace(raw))
-	if strings.HasSuffix(s, ">") {
-		if i := strings.LastIndexByte(s, '<'); i >= 0 {
-			s = strings.TrimSpace(s[i+1 : len(s)-1])
-		}
-	}
-	if len(s) >= len("mailto:") && strings.EqualFold(s[:len("mailto:")], "mailto:") {
-		s = s[len("mailto:"):]
-		// RFC 6068: headers follow a ?, which no domain contains.
-		if q := strings.IndexByte(s, '?'); q >= 0 {
-			s = s[:q]
-		}
-		s = strings.TrimSpace(s)
-	}
-	return s
-}
-
-// unquote removes quotes around a whole value ("anna@x.com" or
-// 'anna@x.com'), as some exports write them. No valid address ends in a
-// quote, so a quoted local part ("a b"@x.com) is never touched.
-func unquote(s string) string {
-	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
-		return strings.TrimSpace(s[1 : len(s)-1])
-	}
-	return s
-}
+// extract peels a cell down to the address it holds: verify's rule, so
+// that the verdict and the triage columns read the same address.
+func extract(raw string) string { return verify.Extract(raw) }
 
 // sender builds the mx_address of a valid address s, whose last @ is at
 // at and whose domain normalizes to domain.

@@ -39,15 +39,13 @@ var specialUse = map[string]bool{
 }
 
 // Address parses an email address and returns its domain as a lower-case
-// A-label. "Name <addr>" and "<addr>" give the address inside, surrounding
-// spaces are ignored. On error the domain is still returned when the domain
+// A-label. The address is first taken out of the cell by Extract: "Name
+// <addr>", "<addr>", "mailto:addr" and a quoted "addr" give the address
+// inside, surrounding spaces are ignored. On error the domain is still returned when the domain
 // part alone normalizes, so a bad local part does not hide which domain the
 // row named; errors.Is(err, ErrInvalid) holds for every rejection.
 func Address(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	if i := strings.LastIndexByte(s, '<'); i >= 0 && strings.HasSuffix(s, ">") {
-		s = strings.TrimSpace(s[i+1 : len(s)-1])
-	}
+	s := Extract(raw)
 	if s == "" {
 		return "", invalid("empty address")
 	}
@@ -76,6 +74,38 @@ func Address(raw string) (string, error) {
 		return domain, invalid("address is %d octets, more than the %d RFC 5321 allows", n, maxAddress)
 	}
 	return domain, nil
+}
+
+// Extract peels a list cell down to the address it holds: surrounding
+// space, quotes around the whole value ("anna@x.com" or 'anna@x.com', as
+// some exports write them), a display name and angle brackets, and a
+// mailto: prefix (any case, with its ?query) are removed. It is the one
+// rule for this: the verdict (Address) and the triage columns use it.
+func Extract(raw string) string {
+	s := unquote(strings.TrimSpace(raw))
+	if strings.HasSuffix(s, ">") {
+		if i := strings.LastIndexByte(s, '<'); i >= 0 {
+			s = strings.TrimSpace(s[i+1 : len(s)-1])
+		}
+	}
+	if len(s) >= len("mailto:") && strings.EqualFold(s[:len("mailto:")], "mailto:") {
+		s = s[len("mailto:"):]
+		// RFC 6068: headers follow a ?, which no domain contains.
+		if q := strings.IndexByte(s, '?'); q >= 0 {
+			s = s[:q]
+		}
+		s = strings.TrimSpace(s)
+	}
+	return s
+}
+
+// unquote removes quotes around a whole value. No valid address ends in a
+// quote, so a quoted local part ("a b"@x.com) is never touched.
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
 }
 
 // maxAddress is the longest address that fits a 256-octet path.

@@ -18,8 +18,9 @@ var flagGroups = []struct {
 	title string
 	names []string
 }{
-	{"Input", []string{"column", "header", "no-header", "disposable"}},
-	{"Output", []string{"out", "domains", "add-columns", "suppress-if", "split", "suppression-list", "summary",
+	{"Input", []string{"column", "header", "no-header", "disposable",
+		"input-format", "delimiter", "encoding", "sheet", "max-field", "xlsx-max-unzip", "xlsx-max-xml"}},
+	{"Output", []string{"out", "domains", "output-format", "out-delimiter", "add-columns", "suppress-if", "split", "suppression-list", "summary",
 		"report", "progress", "progress-interval", "log-format", "cpuprofile"}},
 	{"DNS", []string{"resolver", "resolv-conf", "qps", "concurrency", "timeout", "retries", "max-temp-errors"}},
 	{"Nightly", []string{"cache", "cache-max-age", "cache-min-age", "refresh", "refresh-status", "lock-timeout", "changes", "metrics",
@@ -56,8 +57,9 @@ const runHelpHead = `Usage: mxverify run INPUT... [flags]
 Reads the lists, resolves each distinct domain's MX records once, and writes
 every row with its domain's verdict (mx_domain, mx_status, mx_reason).
 
-INPUT is a .csv, .csv.gz, .tsv, .jsonl or .parquet file, or - for CSV on
-standard input. Several inputs must share one header. Flags may come before,
+INPUT is a .csv, .tsv, .jsonl, .parquet or .xlsx file, gzip-compressed or
+not, or - for standard input; its content tells the format before its name
+does. Several inputs are joined by column name. Flags may come before,
 between or after the inputs.
 `
 

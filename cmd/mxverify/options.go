@@ -48,6 +48,7 @@ type options struct {
 	reportOptions
 	nightlyFlags
 	progressOptions
+	inputOptions // formats, separators, encodings, bounds: flags_input.go
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -85,6 +86,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
 	o.triageOptions.register(fs)
 	o.progressOptions.register(fs)
+	o.inputOptions.register(fs)
 	fs.Usage = func() { writeRunHelp(fs.Output(), fs) }
 	return fs
 }
@@ -156,6 +158,9 @@ func (o *options) validate() error {
 	case o.header && o.noHeader:
 		return fmt.Errorf("%w: --header and --no-header cannot both be given", errUsage)
 	}
+	if err := o.checkInputOptions(); err != nil {
+		return err
+	}
 	if err := o.progressOptions.validate(); err != nil {
 		return err
 	}
@@ -189,7 +194,7 @@ func (o *options) validate() error {
 		if p == "" {
 			continue
 		}
-		if err := tableio.CheckOutput(p); err != nil {
+		if err := tableio.CheckOutputFormat(p, o.outputFormat(p)); err != nil {
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		// Before any DNS traffic: the per-address file is only created

@@ -159,7 +159,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	var sources []*tableio.Source
 	var first *tableio.Source
 	for _, path := range o.inputs {
-		src, err := tableio.OpenSource(path, stdin)
+		src, err := tableio.OpenSourceOptions(path, stdin, o.readOptions())
 		if err != nil {
 			return sum, resolvers, err
 		}
@@ -234,7 +234,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		Disposable:  disposable,
 		Out: func(columns []string) (rowio.Writer, error) {
 			create := func(path string, columns []string) (*tableio.Output, error) {
-				out, err := tableio.CreateRows(path, stdout, columns, first.ParquetSchema())
+				out, err := tableio.CreateRowsOptions(path, stdout, columns, first.ParquetSchema(), o.writeOptions(path, first))
 				if err == nil {
 					outputs = append(outputs, out)
 				}
@@ -260,7 +260,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		},
 	}
 	if o.domains != "" {
-		out, err := tableio.CreateResults(o.domains, stdout)
+		out, err := tableio.CreateResultsOptions(o.domains, stdout, func() tableio.WriteOptions { return o.writeOptions(o.domains, first) })
 		if err != nil {
 			return sum, resolvers, err
 		}
@@ -302,6 +302,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	defer display.finish(false)
 
 	sum, err = pipeline.Run(ctx, cfg)
+	readAs(sources, &sum)
 	if err == nil {
 		err = context.Cause(ctx)
 	}

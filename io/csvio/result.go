@@ -25,9 +25,18 @@ type ResultWriter struct {
 // NewResultWriter writes the header row. comma is ',' for CSV and '\t' for
 // TSV.
 func NewResultWriter(w io.Writer, comma rune) (*ResultWriter, error) {
+	return NewResultWriterBOM(w, comma, false)
+}
+
+// NewResultWriterBOM is NewResultWriter that, with bom set, starts the
+// output with a UTF-8 byte order mark, as NewWriterBOM does.
+func NewResultWriterBOM(w io.Writer, comma rune, bom bool) (*ResultWriter, error) {
 	t, err := newTable(w, comma)
 	if err != nil {
 		return nil, err
+	}
+	if bom {
+		t.bw.Write(bomBytes)
 	}
 	if err := t.write(ResultColumns); err != nil {
 		return nil, fmt.Errorf("csv: write header: %w", err)
@@ -38,18 +47,24 @@ func NewResultWriter(w io.Writer, comma rune) (*ResultWriter, error) {
 // WriteResult writes one result and the number of rows naming its
 // domain. checked_at is RFC 3339 in UTC, empty when unset.
 func (w *ResultWriter) WriteResult(res verify.Result, rows int64) error {
+	w.rec = AppendResult(w.rec[:0], res, rows)
+	if err := w.t.write(w.rec); err != nil {
+		return fmt.Errorf("csv: write result for %s: %w", res.Domain, err)
+	}
+	return nil
+}
+
+// AppendResult appends the cells of res, in ResultColumns, to rec, as the
+// CSV writer writes them: for other writers of the same columns (xlsx).
+func AppendResult(rec []string, res verify.Result, rows int64) []string {
 	checked := ""
 	if !res.CheckedAt.IsZero() {
 		checked = res.CheckedAt.UTC().Format(time.RFC3339)
 	}
 	primary, backup, addrs := MXColumns(res.MX)
-	w.rec = append(w.rec[:0], res.Domain, verify.Unicode(res.Domain), string(res.Status), res.Reason,
+	return append(rec, res.Domain, verify.Unicode(res.Domain), string(res.Status), res.Reason,
 		strconv.FormatInt(rows, 10), primary, backup, addrs,
 		strconv.FormatBool(res.ImplicitMX), strconv.FormatUint(uint64(res.TTL), 10), checked, res.Resolver)
-	if err := w.t.write(w.rec); err != nil {
-		return fmt.Errorf("csv: write result for %s: %w", res.Domain, err)
-	}
-	return nil
 }
 
 // Close flushes buffered rows. It does not close the underlying writer.

@@ -64,11 +64,11 @@ func FormatOf(path string) (Format, bool, error) {
 	}
 	var exts []string
 	for _, f := range formats {
-		if strings.HasSuffix(name, f.ext) && !(gz && f.format.packed()) {
+		if strings.HasSuffix(name, f.ext) && !(gz && f.format.Packed()) {
 			return f.format, gz, nil
 		}
 		exts = append(exts, f.ext)
-		if !f.format.packed() {
+		if !f.format.Packed() {
 			exts = append(exts, f.ext+".gz")
 		}
 	}
@@ -82,8 +82,8 @@ func gzipped(path string) bool {
 	return len(path) >= 3 && strings.EqualFold(path[len(path)-3:], ".gz")
 }
 
-// packed formats compress their own content: a .gz after them is refused.
-func (f Format) packed() bool { return f == Parquet || f == XLSX }
+// Packed formats compress their own content: a .gz after them is refused.
+func (f Format) Packed() bool { return f == Parquet || f == XLSX }
 
 // ErrXLS means a workbook in Excel's old binary format (.xls), which
 // mxverify does not read.

@@ -215,7 +215,7 @@ func TestOpenSourceErrors(t *testing.T) {
 		want  string
 	}{
 		{filepath.Join(dir, "missing.csv"), nil, "no such file"},
-		{filepath.Join(dir, "l.xlsx"), nil, "unknown file format"},
+		{filepath.Join(dir, "l.xls"), nil, "Excel 97-2003"},
 		{filepath.Join(dir, "p.parquet"), nil, "regular file"},
 	}
 	for _, tt := range tests {
