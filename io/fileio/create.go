@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -24,7 +25,8 @@ const writeBufSize = 64 << 10
 // within one directory). A File is not safe for concurrent use.
 type File struct {
 	path string
-	tmp  *os.File // nil when writing to standard output
+	tmp  *os.File // nil when writing to standard output or dev
+	dev  *os.File // a device or pipe written in place (direct)
 	wb   *writeback
 	bw   *bufio.Writer
 	gz   *gzip.Writer // nil unless the path ends in .gz
@@ -49,6 +51,19 @@ func CreateStd(path string, stdout io.Writer) (*File, error) {
 		bw := bufio.NewWriterSize(stdout, writeBufSize)
 		return &File{path: path, bw: bw, w: bw}, nil
 	}
+	if direct(path) {
+		dev, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		f := &File{path: path, dev: dev, bw: bufio.NewWriterSize(dev, writeBufSize)}
+		f.w = f.bw
+		if gzipped(path) {
+			f.gz = gzip.NewWriter(f.bw)
+			f.w = f.gz
+		}
+		return f, nil
+	}
 	perm := fs.FileMode(0o666) // narrowed by the umask, as os.Create would
 	if fi, err := os.Stat(path); err == nil {
 		if fi.IsDir() {
@@ -69,6 +84,20 @@ func CreateStd(path string, stdout io.Writer) (*File, error) {
 		f.w = f.gz
 	}
 	return f, nil
+}
+
+// direct reports an output that cannot be replaced by a rename: a device
+// or pipe (-o /dev/stdout, /dev/fd/3, a named pipe), or any path in /dev or
+// /proc, whose names are links to such files (renaming over /dev/stdout
+// would replace the link itself). It is written in place, like standard
+// output, and cannot be taken back either.
+func direct(path string) bool {
+	abs, err := filepath.Abs(path)
+	if err == nil && (strings.HasPrefix(abs, "/dev/") || strings.HasPrefix(abs, "/proc/")) {
+		return true
+	}
+	fi, err := os.Stat(path)
+	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
 }
 
 // createTemp is os.CreateTemp(dir, "."+base+".tmp-*") except for the
@@ -121,6 +150,11 @@ func (f *File) Finish() error {
 
 func (f *File) finish() error {
 	if f.tmp == nil {
+		if f.gz != nil {
+			if err := f.gz.Close(); err != nil {
+				return fmt.Errorf("output %s: %w", f.path, err)
+			}
+		}
 		if err := f.bw.Flush(); err != nil {
 			return fmt.Errorf("output: write standard output: %w", err)
 		}
@@ -156,6 +190,11 @@ func (f *File) Commit() (err error) {
 	ferr := f.Finish()
 	f.done = true
 	if f.tmp == nil {
+		if f.dev != nil {
+			if err := f.dev.Close(); ferr == nil && err != nil {
+				ferr = fmt.Errorf("output %s: %w", f.path, err)
+			}
+		}
 		return ferr
 	}
 	defer func() {
@@ -190,6 +229,9 @@ func (f *File) Abort() error {
 	}
 	f.done = true
 	if f.tmp == nil {
+		if f.dev != nil {
+			f.dev.Close()
+		}
 		return nil // buffered bytes are dropped; flushed ones cannot be recalled
 	}
 	_ = f.wb.wait() // the file is thrown away, and so is a sync's error
