@@ -116,10 +116,10 @@ func NewReaderOptions(r io.Reader, name string, comma rune, opts Options) (*Read
 	}
 	br := bufio.NewReaderSize(r, readBufSize)
 	rd := &Reader{name: name, br: br, sep: comma, maxField: opts.MaxField}
-	head, err := br.Peek(sniffSize)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, &rowio.PosError{Path: name, Err: err}
-	}
+	// A read error here (a cut gzip stream, invalid UTF-8) comes back
+	// on the next read, from the sticky source, where the records read
+	// up to it place it at its line.
+	head, _ := br.Peek(sniffSize)
 	if bytes.HasPrefix(head, bomBytes) {
 		br.Discard(len(bomBytes))
 		head = head[len(bomBytes):]
@@ -132,6 +132,7 @@ func NewReaderOptions(r io.Reader, name string, comma rune, opts Options) (*Read
 	}
 	if opts.Sniff {
 		atEOF := len(head) < sniffSize
+		var err error
 		if rd.sep, err = SniffDelimiter(head, atEOF, comma); err != nil {
 			return nil, &rowio.PosError{Path: name, Err: err}
 		}

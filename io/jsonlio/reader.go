@@ -112,6 +112,10 @@ func (r *Reader) Read() (rowio.Row, error) {
 	return nil, err
 }
 
+// GrowsColumns reports whether Columns may grow as rows are read
+// (Options.Ragged): a consumer that needs every column reads to the end.
+func (r *Reader) GrowsColumns() bool { return r.opts.Ragged }
+
 // Close does nothing: the caller opened the source and closes it.
 func (r *Reader) Close() error { return nil }
 

@@ -429,7 +429,7 @@ func (s *Source) openContent(in *fileio.Input, c io.Closer, count *atomic.Int64)
 		if err != nil {
 			return nil, err
 		}
-		return &closingReader{Reader: r, c: c}, nil
+		return &closingJSONL{Reader: r, c: c}, nil
 	}
 	comma := defaultComma(format)
 	if s.byName == fileio.TSV && s.opts.Format == 0 {
@@ -595,6 +595,17 @@ type closingCSV struct {
 }
 
 func (r *closingCSV) Close() error {
+	return errors.Join(r.Reader.Close(), r.c.Close())
+}
+
+// closingJSONL is closingReader for JSON Lines, whose GrowsColumns an
+// interface would hide.
+type closingJSONL struct {
+	*jsonlio.Reader
+	c io.Closer
+}
+
+func (r *closingJSONL) Close() error {
 	return errors.Join(r.Reader.Close(), r.c.Close())
 }
 

@@ -122,8 +122,9 @@ type InvalidError struct {
 }
 
 func (e *InvalidError) Error() string {
-	return fmt.Sprintf("line %d, byte %d: %v; if the list is in a legacy encoding, name it, e.g. --encoding windows-1252",
-		e.Line, e.Offset, ErrInvalidUTF8)
+	// The readers above put the line in front.
+	return fmt.Sprintf("byte %d: %v; if the list is in a legacy encoding, name it, e.g. --encoding windows-1252",
+		e.Offset, ErrInvalidUTF8)
 }
 
 func (e *InvalidError) Unwrap() error { return ErrInvalidUTF8 }
