@@ -35,7 +35,7 @@ func (r *Reader) readLine() (line []byte, crlf bool, err error) {
 		r.long = append(r.long[:0], line...)
 		for err == bufio.ErrBufferFull {
 			if r.maxField > 0 && len(r.long) > r.maxField {
-				return nil, false, r.tooLong()
+				return nil, false, r.tooLong(r.lines + 1)
 			}
 			line, err = r.br.ReadSlice('\n')
 			r.long = append(r.long, line...)
@@ -162,7 +162,7 @@ parseField:
 					break parseField
 				}
 				if r.maxField > 0 && len(r.recBuf) > r.maxField {
-					err = r.tooLong()
+					err = r.tooLong(recLine)
 					break parseField
 				}
 				pos.col += len(line)
@@ -224,8 +224,8 @@ var ErrTooLong = errors.New("longer than the limit")
 
 // tooLong reports a line or field past Options.MaxField at the line it
 // starts on, with the bound.
-func (r *Reader) tooLong() error {
-	r.long = nil // give the memory back at once
-	return &rowio.PosError{Path: r.name, Line: r.lines + 1,
+func (r *Reader) tooLong(line int) error {
+	r.long, r.recBuf = nil, nil // give the memory back at once
+	return &rowio.PosError{Path: r.name, Line: line,
 		Err: fmt.Errorf("a line or field %w of %d bytes (--max-field); is this a list at all?", ErrTooLong, r.maxField)}
 }

@@ -92,7 +92,10 @@ func Decode(r io.Reader, enc string) (io.Reader, Info, error) {
 	if err != nil {
 		return nil, Info{}, err
 	}
-	name, _ := ianaindex.IANA.Name(e)
+	name, _ := ianaindex.MIME.Name(e)
+	if name == "" {
+		name, _ = ianaindex.IANA.Name(e)
+	}
 	if name == "" {
 		name = strings.ToLower(enc)
 	}

@@ -67,7 +67,7 @@ func codeKind(code string) dateKind {
 			if j := strings.IndexByte(lc[i:], ']'); j >= 0 {
 				i += j
 			}
-		case 'y', 'd', 'e':
+		case 'y', 'd':
 			date = true
 		case 'h', 's':
 			clock = true
