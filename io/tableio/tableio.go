@@ -772,6 +772,8 @@ func (x *xlsxResults) WriteResult(res verify.Result, rows int64) error {
 
 func (x *xlsxResults) Close() error { return x.w.Close() }
 
+func (x *xlsxResults) Discard() { x.w.Discard() }
+
 // Write writes one row of a per-address output.
 func (o *Output) Write(row rowio.Row) error { return o.rows.Write(row) }
 
@@ -843,4 +845,12 @@ func (o *Output) Commit() error {
 }
 
 // Abort discards the output; after Commit it does nothing.
-func (o *Output) Abort() error { return o.file.Abort() }
+func (o *Output) Abort() error {
+	// A workbook's writer keeps temporary files of its own.
+	for _, w := range []any{o.rows, o.res} {
+		if d, ok := w.(interface{ Discard() }); ok && !o.closed {
+			d.Discard()
+		}
+	}
+	return o.file.Abort()
+}

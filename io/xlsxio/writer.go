@@ -96,3 +96,6 @@ func (w *Writer) Close() error {
 	}
 	return nil
 }
+
+// Discard drops the workbook without writing it, and its temporary files.
+func (w *Writer) Discard() { w.f.Close() }
