@@ -130,7 +130,7 @@ func TestProcessSubstitution(t *testing.T) {
 	for _, tt := range []struct {
 		name, script string
 	}{
-		{"zcat with --input-format", `exec "$0" run <(gzip -dc "$1") --input-format csv --resolver "$2" --progress never -o out.csv`},
+		{"zcat with --input-format", `exec "$0" run <(zcat "$1") --input-format csv --resolver "$2" --progress never -o out.csv`},
 		{"gzip through the pipe", `exec "$0" run <(cat "$1") --resolver "$2" --progress never -o out.csv`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
