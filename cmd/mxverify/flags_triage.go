@@ -29,8 +29,8 @@ type triageOptions struct {
 
 func (o *triageOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.addColumns, "add-columns", strings.Join(pipeline.TriageColumns, ","),
-		"the per-address columns to add besides mx_domain, mx_status and mx_reason, comma-separated (\"\" adds none)")
-	fs.StringVar(&o.suppressIf, "suppress-if", "", "suppress addresses that mail could reach when they are role, disposable or duplicate (comma-separated)")
+		"the comma-separated `LIST` of per-address columns to add besides mx_domain, mx_status and mx_reason (\"\" adds none)")
+	fs.StringVar(&o.suppressIf, "suppress-if", "", "suppress addresses that mail could reach when they have a flag of `LIST`: role, disposable, duplicate (comma-separated)")
 	fs.Func("disposable", "a `FILE` of disposable-address domains, one per line, # comments; repeatable, added to the embedded list", func(s string) error {
 		o.disposable = append(o.disposable, s)
 		return nil
