@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/mxverify/mxverify/io/rowio"
@@ -26,11 +27,16 @@ func (r *run) join(ctx context.Context) error {
 	if t.cols == nil {
 		t.cols = TriageColumns
 	}
-	w, err := r.cfg.Out(append(slices.Clip(cols), t.header()...))
+	cols = append(slices.Clip(cols), t.header()...)
+	if r.cfg.Shard.Enabled() {
+		cols = append(cols, ColRow)
+	}
+	w, err := r.cfg.Out(cols)
 	if err != nil {
 		return err
 	}
 	for i, in := range r.cfg.Inputs {
+		r.joining = i
 		if err := r.joinInput(ctx, i, in, w, t); err != nil {
 			return err
 		}
@@ -41,7 +47,7 @@ func (r *run) join(ctx context.Context) error {
 	return nil
 }
 
-// joinInput writes the rows of one input.
+// joinInput writes the rows of input i (r.joining, for ColRow).
 func (r *run) joinInput(ctx context.Context, i int, in Input, w rowio.Writer, t *rowTriage) (err error) {
 	rd, err := in.Open()
 	if err != nil {
@@ -58,6 +64,8 @@ func (r *run) joinInput(ctx context.Context, i int, in Input, w rowio.Writer, t 
 		}
 	}()
 	rows := rowio.NewCopier(w, rd)
+	var place []byte // ColRow's value
+	row := 0
 	// Rows are told to Progress in batches: a shared counter bumped per
 	// row would cost more than a display refreshed a few times a second
 	// needs.
@@ -72,12 +80,19 @@ func (r *run) joinInput(ctx context.Context, i int, in Input, w rowio.Writer, t 
 			r.cfg.Progress.AddRows(written)
 			written = 0
 		}
+		row++
 		i, err := r.spool.next()
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Name(), err)
 		}
 		if i == endOfInput {
 			return nil
+		}
+		if i == otherShard {
+			if _, err := rows.Read(false); err != nil {
+				return badInput(fmt.Errorf("%s: the input changed during the run: %w", in.Name(), err))
+			}
+			continue
 		}
 		if _, err := rows.Read(false); err == io.EOF {
 			return badInput(fmt.Errorf("%s: the input changed during the run: it has fewer rows than on the first read", in.Name()))
@@ -94,6 +109,10 @@ func (r *run) joinInput(ctx context.Context, i int, in Input, w rowio.Writer, t 
 		vals, err := t.row(ctx, r, i, v, a)
 		if err != nil {
 			return err
+		}
+		if r.cfg.Shard.Enabled() {
+			place = strconv.AppendInt(append(strconv.AppendInt(place[:0], int64(r.joining), 10), ':'), int64(row), 10)
+			vals = append(vals, string(place))
 		}
 		if err := rows.Write(vals...); err != nil {
 			return fmt.Errorf("write results: %w", err)

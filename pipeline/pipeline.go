@@ -105,6 +105,10 @@ type Config struct {
 	// Tally, when set, hears every domain once, in first-seen order,
 	// after the last row is read.
 	Tally func(DomainRows) error
+
+	// Shard, when enabled, limits the run to one shard's domains: only
+	// their rows are counted and written, each with its place (ColRow).
+	Shard Shard
 }
 
 func (cfg Config) now() time.Time {
@@ -164,6 +168,7 @@ type run struct {
 	suggestions suggestions
 	disposable  *triage.Disposable
 	extra       extras
+	joining     int // the input the join is at, for ColRow
 }
 
 // Run verifies every domain of the inputs and writes both outputs. On error

@@ -106,8 +106,11 @@ func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err 
 // add takes one row's address: it counts the row, spools its domain's
 // index, and sends a domain seen for the first time to the workers.
 func (r *run) add(ctx context.Context, addr any, todo *queue) error {
-	r.sum.Rows++
 	domain, bad := parseAddress(addr)
+	if !r.cfg.Shard.owns(domain) {
+		return r.spool.put(otherShard)
+	}
+	r.sum.Rows++
 	if bad != nil {
 		r.sum.InvalidRows++
 		if err := r.spool.put(invalidRow); err != nil {

@@ -15,6 +15,7 @@ import (
 const (
 	invalidRow = -1 // the join parses the address again for its reason
 	endOfInput = -2
+	otherShard = -3 // the join skips the row
 )
 
 // spool passes each row's domain index from the reader to the join, which

@@ -53,6 +53,28 @@ type Summary struct {
 	// in a .csv, a sniffed separator, UTF-16, a workbook's sheet), how it
 	// was read. The command fills it in.
 	ReadAs map[string]string `json:"read_as,omitempty"`
+
+	// Shard is set by a sharded run: which part of the run this is, for
+	// the reader and for mxverify merge.
+	Shard *ShardInfo `json:"shard,omitempty"`
+}
+
+// ShardInfo describes one shard of a run.
+type ShardInfo struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// From names where the shard came from: "--shard", or the batch
+	// engine's variable (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, ...).
+	From string `json:"from"`
+	// Run is the same for every shard of one run (a digest of the inputs,
+	// the options that change what is written, and MXVERIFY_RUN_ID), so
+	// that a merge refuses the shards of different runs.
+	Run string `json:"run"`
+	// MaxTempErrors is --max-temp-errors, for the merged exit status.
+	MaxTempErrors float64 `json:"max_temp_errors"`
+	// Outputs are the shard's files by flag (-o, --domains, --changes),
+	// as absolute paths, for the merge to find.
+	Outputs map[string]string `json:"outputs"`
 }
 
 func newSummary(inputs []Input) Summary {
@@ -88,6 +110,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "mxverify: %s (%d invalid), %s in %.1fs; %s (%.0f/s, %s)\n",
 		count(s.Rows, "row"), s.InvalidRows, count(s.Domains, "domain"), s.ElapsedSeconds,
 		count(s.Queries, "query"), s.QueriesPerSecond, count(s.Retries, "retry"))
+	if sh := s.Shard; sh != nil {
+		fmt.Fprintf(&b, "  shard %d of %d (0 to %d, from %s), run %s\n", sh.Index, sh.Count, sh.Count-1, sh.From, sh.Run)
+	}
 	s.writeHeaders(&b)
 	for _, in := range s.Inputs {
 		if d, ok := s.ReadAs[in]; ok {

@@ -49,6 +49,9 @@ type options struct {
 	nightlyFlags
 	progressOptions
 	inputOptions // formats, separators, encodings, bounds: flags_input.go
+	shardOptions
+
+	now func() time.Time // the clock: time.Now but in tests
 }
 
 func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
@@ -83,6 +86,7 @@ func newFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.metrics, "metrics", "", "write Prometheus text metrics to `FILE` at the end (for node_exporter's textfile collector)")
 	o.registerReport(fs)
 	o.nightlyFlags.register(fs)
+	o.registerShardFlags(fs)
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for development)")
 	o.triageOptions.register(fs)
 	o.progressOptions.register(fs)
@@ -172,6 +176,9 @@ func (o *options) validate() error {
 	}
 	if stdins > 1 {
 		return fmt.Errorf("%w: standard input (-) can be read only once", errUsage)
+	}
+	if err := o.resolveShard(os.Getenv); err != nil {
+		return err
 	}
 	switch {
 	case o.changes != "" && o.cache == "":

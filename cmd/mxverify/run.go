@@ -39,6 +39,8 @@ Usage:
   mxverify run INPUT... [flags]   verify the addresses of one or more lists
   mxverify report --cache FILE -o FILE.html
                                   write the HTML report of the last run in a cache
+  mxverify merge SUMMARY... [flags]
+                                  join the outputs of a sharded run's shards
   mxverify --version              print the version, commit and build date
   mxverify help                   show this help
 
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
 		return reportCmd(args[1:], stdout, stderr)
+	case "merge":
+		return mergeCmd(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "mxverify: unknown command %q\nRun 'mxverify --help' for usage.\n", args[0])
 	return exitError
@@ -91,7 +95,14 @@ func exitCode(err error) int {
 }
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runCmdAt(ctx, time.Now, args, stdin, stdout, stderr)
+}
+
+// runCmdAt is runCmd with a clock for the results' check times, which
+// tests fix to compare whole files.
+func runCmdAt(ctx context.Context, now func() time.Time, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseOptions(args, stdout)
+	o.now = now
 	log := newLogger(o.logFormat, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -194,7 +205,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		Retries:     o.retries,
 		QPS:         o.qps,
 		MaxInFlight: o.concurrency,
-	}}
+	}, Now: o.now}
 	var store *cache.Cache
 	if o.cache != "" {
 		var err error
@@ -232,6 +243,8 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 		AddColumns:  o.columns,
 		SuppressIf:  o.flags,
 		Disposable:  disposable,
+		Now:         o.now,
+		Shard:       o.shard,
 		Out: func(columns []string) (rowio.Writer, error) {
 			create := func(path string, columns []string) (*tableio.Output, error) {
 				out, err := tableio.CreateRowsOptions(path, stdout, columns, first.ParquetSchema(), o.writeOptions(path, first))
@@ -326,6 +339,9 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 			err = fmt.Errorf("%w and the cache left as it was", err)
 		}
 		return sum, resolvers, err
+	}
+	if err == nil {
+		sum.Shard, err = o.shardInfo(os.Getenv)
 	}
 	if err != nil {
 		return sum, resolvers, err
