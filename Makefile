@@ -94,14 +94,24 @@ test-deps:
 	  echo "installing @duckdb/node-api@$(DUCKDB_NODE_VERSION) from npm into $(DUCKDB_NODE) (DuckDB, for the Parquet read-back test)"; \
 	  mkdir -p $(DUCKDB_NODE) && npm install --prefix $(DUCKDB_NODE) --no-audit --no-fund --no-save --silent \
 	    @duckdb/node-api@$(DUCKDB_NODE_VERSION); }
+	@command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's slurm-wlm and munge (a one-node Slurm for the job array test in deploy/)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null; \
+	  else echo "slurm-wlm and munge are not installed: the Slurm array test will be skipped"; fi; }
 	@echo "downloading the Go modules of go.sum into $$($(GO) env GOMODCACHE) (go mod download)"
 	@$(GO) mod download
+	@cd deploy && $(GO) mod download
 
+# deploy/ is a module of its own (the Kubernetes API types for the
+# manifests' test), which ./... does not enter.
 test: test-deps
 	$(ISOLATE) $(GO) test -race -count=1 ./...
+	cd deploy && $(ISOLATE) $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
 fmtcheck:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }

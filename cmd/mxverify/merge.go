@@ -36,6 +36,9 @@ type mergeOptions struct {
 	summary   string
 	metrics   string
 	logFormat string
+	// maxTempErrors bounds the whole run's temp_error share; below 0, the
+	// shards' --max-temp-errors.
+	maxTempErrors float64
 }
 
 func newMergeFlags(o *mergeOptions) *flag.FlagSet {
@@ -48,6 +51,7 @@ func newMergeFlags(o *mergeOptions) *flag.FlagSet {
 	fs.StringVar(&o.summary, "summary", "", "write the whole run's summary as JSON to `FILE`")
 	fs.StringVar(&o.metrics, "metrics", "", "write the whole run's Prometheus text metrics to `FILE`")
 	fs.StringVar(&o.logFormat, "log-format", "text", "stderr log format: text or json")
+	fs.Float64Var(&o.maxTempErrors, "max-temp-errors", -1, "fraction `F` of domains that may end temp_error before merge exits 2 (default the shards' --max-temp-errors; shards run by an engine that retries a failed exit can take 1 and leave the bound to the merge)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: mxverify merge SUMMARY... [flags]
 
@@ -127,6 +131,8 @@ func parseMergeArgs(fs *flag.FlagSet, o *mergeOptions, args []string) error {
 	switch {
 	case len(o.summaries) == 0:
 		return errors.New("no SUMMARY given")
+	case o.maxTempErrors > 1:
+		return errors.New("--max-temp-errors must be between 0 and 1")
 	case o.logFormat != "text" && o.logFormat != "json":
 		return errors.New("--log-format must be text or json")
 	case o.out == fileio.Stdio && (o.domains == fileio.Stdio || o.changes == fileio.Stdio):
@@ -220,7 +226,10 @@ func readParts(paths []string) ([]*shardPart, error) {
 
 // mergeSummaries adds the shards' counts up. The run took as long as its
 // slowest shard; the exit status follows --max-temp-errors on the whole.
-func mergeSummaries(parts []*shardPart) pipeline.Summary {
+func mergeSummaries(parts []*shardPart, maxTempErrors float64) pipeline.Summary {
+	if maxTempErrors < 0 {
+		maxTempErrors = parts[0].sum.Shard.MaxTempErrors
+	}
 	s := parts[0].sum
 	s.Shard = nil
 	s.DomainsByStatus = make(map[verify.Status]int64)
@@ -263,7 +272,7 @@ func mergeSummaries(parts []*shardPart) pipeline.Summary {
 		s.QueriesPerSecond = float64(s.Queries) / s.ElapsedSeconds
 	}
 	s.ExitStatus = exitOK
-	if s.TempErrorShare() > parts[0].sum.Shard.MaxTempErrors {
+	if s.TempErrorShare() > maxTempErrors {
 		s.ExitStatus = exitTempErrors
 	}
 	return s
@@ -275,7 +284,7 @@ func merge(ctx context.Context, o mergeOptions, stdout io.Writer) (pipeline.Summ
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
-	sum := mergeSummaries(parts)
+	sum := mergeSummaries(parts, o.maxTempErrors)
 	m := &merger{parts: parts}
 	defer m.abort()
 	if err := m.openRows(o.out, stdout); err != nil {
