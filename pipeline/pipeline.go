@@ -168,7 +168,8 @@ type run struct {
 	suggestions suggestions
 	disposable  *triage.Disposable
 	extra       extras
-	joining     int // the input the join is at, for ColRow
+	joining     int              // the input the join is at, for ColRow
+	others      map[string]int32 // rows of other shards' domains, by domain
 }
 
 // Run verifies every domain of the inputs and writes both outputs. On error
@@ -194,7 +195,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	r := &run{
 		cfg: cfg, sum: &sum, spool: sp, verdicts: newTable(ctx),
 		header: make(chan []string, 1), index: newDomainIndex(), union: newColumns(),
-		readEnd: make(chan struct{}), disposable: cfg.Disposable,
+		readEnd: make(chan struct{}), disposable: cfg.Disposable, others: make(map[string]int32),
 		extra: extras{v: cfg.Verifier},
 	}
 	if r.disposable == nil {

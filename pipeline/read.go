@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 
@@ -31,7 +32,7 @@ func (r *run) read(ctx context.Context, todo *queue) error {
 	if err := r.spool.finish(); err != nil {
 		return err
 	}
-	r.suggester = triage.NewSuggester().WithList(r.index.counts(r.uses, triage.MinRatio))
+	r.suggester = triage.NewSuggester().WithList(r.listCounts())
 	close(r.readEnd)
 	return nil
 }
@@ -108,6 +109,15 @@ func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err 
 func (r *run) add(ctx context.Context, addr any, todo *queue) error {
 	domain, bad := parseAddress(addr)
 	if !r.cfg.Shard.owns(domain) {
+		// Typo suggestions weigh all of the list's domains by their rows,
+		// so the other shards' domains are counted, not verified.
+		if domain != "" && (bad == nil || domainInvalid(domain)) {
+			if n, ok := r.others[domain]; ok {
+				r.others[domain] = n + 1
+			} else {
+				r.others[strings.Clone(domain)] = 1
+			}
+		}
 		return r.spool.put(otherShard)
 	}
 	r.sum.Rows++
@@ -245,4 +255,23 @@ func findColumn(r rowio.Reader, name, want string) (int, []rowio.Row, error) {
 		}
 	}
 	return -1, nil, badInput(fmt.Errorf("%s: no column of email addresses found among %s; name it with --column", name, strings.Join(cols, ", ")))
+}
+
+// listCounts are the row counts of the list's domains the suggester
+// weighs: the shard's own, and in a sharded run the others' too, so that
+// a shard suggests what the whole run would.
+func (r *run) listCounts() iter.Seq2[string, int] {
+	own := r.index.counts(r.uses, triage.MinRatio)
+	return func(yield func(string, int) bool) {
+		for d, n := range own {
+			if !yield(d, n) {
+				return
+			}
+		}
+		for d, n := range r.others {
+			if int(n) >= triage.MinRatio && !yield(d, int(n)) {
+				return
+			}
+		}
+	}
 }

@@ -271,7 +271,7 @@ func (r *run) rows(domain string) int {
 	if i, ok := r.index.lookup(domain); ok {
 		return int(r.uses[i])
 	}
-	return 0
+	return int(r.others[domain])
 }
 
 // extras resolves, once each, the domains a suggestion needs that the
