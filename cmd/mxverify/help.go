@@ -25,6 +25,7 @@ var flagGroups = []struct {
 	{"DNS", []string{"resolver", "resolv-conf", "qps", "concurrency", "timeout", "retries", "max-temp-errors"}},
 	{"Nightly", []string{"cache", "cache-max-age", "cache-min-age", "refresh", "refresh-status", "lock-timeout", "changes", "metrics",
 		"outage-min-queries", "outage-answer-rate", "outage-window"}},
+	{"Sharding (mxverify merge joins the shards)", []string{"shard", "shards"}},
 }
 
 // flagAliases are short flags shown in one entry with their long one.
