@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -99,12 +100,17 @@ func (r *run) joinInput(ctx context.Context, i int, in Input, w rowio.Writer, t 
 		} else if err != nil {
 			return badInput(err)
 		}
-		a, _ := parseCell(rows.Value(r.col))
 		var v verdict
+		var a triage.Address
 		if i == invalidRow {
+			a, _ = parseCell(rows.Value(r.col))
 			v.status, v.domain = verify.Invalid, a.Domain
 		} else if v, err = r.verdicts.get(i); err != nil {
 			return fmt.Errorf("%s: %w", in.Name(), err)
+		} else {
+			// The first pass found the address valid.
+			cell, _ := rows.Value(r.col).(string)
+			a = triage.ParseValid(cell, v.domain)
 		}
 		vals, err := t.row(ctx, r, i, v, a)
 		if err != nil {

@@ -308,6 +308,11 @@ func (r *run) collect(ctx context.Context, results <-chan job) error {
 			}
 			delete(pending, next)
 			next++
+			if readEnd == nil {
+				// Made here, before the join needs it: the join is the
+				// run's one goroutine per row, this one has time.
+				r.suggestion(j.index, j.res, collectVerdicts{ctx: ctx, r: r, cur: j, pending: pending})
+			}
 			r.record(j)
 			if readEnd != nil {
 				unwritten = append(unwritten, j)

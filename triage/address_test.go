@@ -119,3 +119,20 @@ func BenchmarkParse(b *testing.B) {
 		_, _ = Parse("Anna.Smith@gmail.com")
 	}
 }
+
+// TestParseValid: for every cell Parse accepts, ParseValid with its domain
+// gives the same Address.
+func TestParseValid(t *testing.T) {
+	for _, raw := range []string{
+		"ann@example.com", " Ann@EXAMPLE.com ", `"Ann Lee" <ann@example.com>`, "mailto:ann@example.com?subject=hi",
+		"<ann@Bücher.DE>", "ann+tag@xn--bcher-kva.de", `"a@b"@example.org`, "ann@example.com.",
+	} {
+		want, err := Parse(raw)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", raw, err)
+		}
+		if got := ParseValid(raw, want.Domain); got != want {
+			t.Errorf("ParseValid(%q) = %+v, want %+v", raw, got, want)
+		}
+	}
+}
