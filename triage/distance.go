@@ -71,7 +71,13 @@ type deleteIndex struct {
 	words []string
 	// keys holds hash<<32 | word number, sorted: 8 bytes a variant.
 	keys []uint64
+	// filter has a bit set for each hash in keys (its low filterBits
+	// bits): most of a query's variants are in no word, and a bit test
+	// turns them away before a binary search.
+	filter []uint64
 }
+
+const filterBits = 20
 
 func newDeleteIndex(words []string) *deleteIndex {
 	x := &deleteIndex{words: words}
@@ -87,6 +93,11 @@ func newDeleteIndex(words []string) *deleteIndex {
 	slices.Sort(x.keys)
 	x.keys = slices.Compact(x.keys) // a word's repeated letters give repeated variants
 	x.keys = slices.Clip(x.keys)
+	x.filter = make([]uint64, 1<<filterBits/64)
+	for _, k := range x.keys {
+		b := uint32(k>>32) & (1<<filterBits - 1)
+		x.filter[b/64] |= 1 << (b % 64)
+	}
 	return x
 }
 
@@ -99,6 +110,9 @@ func (x *deleteIndex) near(q string, limit int, fn func(w string, dist int)) {
 	var seenBuf [32]uint32
 	seen := seenBuf[:0]
 	eachVariant(q, limit, func(h uint32) {
+		if b := h & (1<<filterBits - 1); x.filter[b/64]&(1<<(b%64)) == 0 {
+			return
+		}
 		lo, _ := slices.BinarySearch(x.keys, uint64(h)<<32)
 		for _, k := range x.keys[lo:] {
 			if uint32(k>>32) != h {
