@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/mxverify/mxverify/io/rowio"
@@ -150,11 +150,12 @@ func TestProcessSubstitution(t *testing.T) {
 }
 
 // hostile runs the command and returns its result and peak memory, in
-// bytes, from the kernel's accounting of the child.
+// bytes, as the child read its own VmHWM (see writePeak).
 func hostile(t *testing.T, dir, stdin string, args ...string) (result, int64) {
 	t.Helper()
+	peak := filepath.Join(t.TempDir(), "peak")
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "MXVERIFY_MAIN=1")
+	cmd.Env = append(os.Environ(), "MXVERIFY_MAIN=1", "MXVERIFY_PEAK_FILE="+peak)
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -166,11 +167,15 @@ func hostile(t *testing.T, dir, stdin string, args ...string) (result, int64) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss << 10 // KiB on Linux
+	b, err := os.ReadFile(peak)
+	if err != nil {
+		t.Fatalf("the child's peak memory: %v", err)
 	}
-	return r, rss
+	kb, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		t.Fatalf("the child's peak memory %q: %v", b, err)
+	}
+	return r, kb << 10
 }
 
 // Bad lists of issue 17: exit 1, one line naming the file and the place,

@@ -11,7 +11,11 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(command()) }
+
+// command runs the command line of the process and returns its exit
+// status; the tests run it in a child of their own.
+func command() int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -22,7 +26,7 @@ func main() {
 		sig = <-sigs
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
 // interrupted is the cancellation cause of SIGINT or SIGTERM; it carries

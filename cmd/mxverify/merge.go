@@ -113,20 +113,9 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // parseMergeArgs takes flags before, between and after the summaries.
 func parseMergeArgs(fs *flag.FlagSet, o *mergeOptions, args []string) error {
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			o.summaries = append(o.summaries, rest...)
-			break
-		}
-		o.summaries = append(o.summaries, rest[0])
-		args = rest[1:]
+	var err error
+	if o.summaries, err = parseArgs(fs, args); err != nil {
+		return err
 	}
 	switch {
 	case len(o.summaries) == 0:

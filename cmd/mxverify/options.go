@@ -104,7 +104,8 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	// that names the problem reads better in a cron mail.
 	fs := newFlags(&o, io.Discard)
 	requireUnits(fs)
-	if err := parseArgs(fs, &o, args); err != nil {
+	var err error
+	if o.inputs, err = parseArgs(fs, args); err != nil {
 		o.logFormat = logFormatOf(args) // a JSON log collector still gets JSON
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -120,25 +121,24 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	return o, o.checkOverwrites()
 }
 
-// parseArgs accepts flags before, between and after the inputs, as users of
-// GNU tools expect; "--" ends the flags.
-func parseArgs(fs *flag.FlagSet, o *options, args []string) error {
+// parseArgs accepts flags before, between and after the other arguments,
+// as users of GNU tools expect, and returns those; "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return err
+			return rest, err
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
 		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			o.inputs = append(o.inputs, rest...)
-			break
+		if len(args) > len(left) && args[len(args)-len(left)-1] == "--" {
+			return append(rest, left...), nil
 		}
-		o.inputs = append(o.inputs, rest[0])
-		args = rest[1:]
+		rest = append(rest, left[0])
+		args = left[1:]
 	}
-	return nil
 }
 
 func (o *options) validate() error {
