@@ -254,9 +254,12 @@ func (r *run) resolve(ctx context.Context, todo *queue, results chan<- job) {
 		if !ok {
 			return
 		}
-		j := job{index: int(t.index), domain: t.domain, cached: t.cached}
-		if t.known != nil {
-			j.known, j.res = true, *t.known
+		j := job{index: int(t.index), domain: t.domain}
+		if t.prior != nil {
+			j.cached = t.prior.cached
+		}
+		if t.prior != nil && t.prior.known != nil {
+			j.known, j.res = true, *t.prior.known
 		} else {
 			j.res = r.cfg.Verifier.Verify(ctx, j.domain)
 		}

@@ -152,13 +152,13 @@ func (r *run) add(ctx context.Context, addr any, todo *queue) error {
 	t := task{index: i, domain: domain}
 	switch {
 	case bad != nil:
-		t.known = &verify.Result{Domain: domain, Status: verify.Invalid, Reason: bad.Error(), CheckedAt: r.cfg.now().UTC()}
+		t.prior = &prior{known: &verify.Result{Domain: domain, Status: verify.Invalid, Reason: bad.Error(), CheckedAt: r.cfg.now().UTC()}}
 	case r.cfg.Cache != nil:
 		res, found, fresh := r.cfg.Cache.Lookup(domain)
 		if fresh {
-			t.known = &res
+			t.prior = &prior{known: &res}
 		} else if found {
-			t.cached = &res
+			t.prior = &prior{cached: &res}
 		}
 	}
 	todo.push(t)

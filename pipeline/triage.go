@@ -173,10 +173,42 @@ func boolText(b bool) string {
 }
 
 // suggestions are the domains' typo suggestions, made once each by the
-// first of the join and the collector to need one.
+// first of the join and the collector to need one. Most domains that may
+// get one get none: a bit per domain says it was made, and only the
+// suggestions themselves are kept.
 type suggestions struct {
-	mu sync.Mutex
-	m  map[int]string
+	mu   sync.Mutex
+	made []uint64 // by domain index
+	m    map[int]string
+}
+
+func (s *suggestions) get(i int) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i/64 >= len(s.made) || s.made[i/64]&(1<<(i%64)) == 0 {
+		return "", false
+	}
+	return s.m[i], true
+}
+
+// put keeps the first suggestion made for domain i and returns it.
+func (s *suggestions) put(i int, sug string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i/64 >= len(s.made) {
+		s.made = append(s.made, 0)
+	}
+	if s.made[i/64]&(1<<(i%64)) != 0 {
+		return s.m[i]
+	}
+	s.made[i/64] |= 1 << (i % 64)
+	if sug != "" {
+		if s.m == nil {
+			s.m = make(map[int]string)
+		}
+		s.m[i] = sug
+	}
+	return sug
 }
 
 // suggestion is the typo suggestion for domain i, whose result is res;
@@ -185,23 +217,10 @@ func (r *run) suggestion(i int, res verify.Result, v triage.Verdicts) string {
 	if !triage.Eligible(res) {
 		return ""
 	}
-	r.suggestions.mu.Lock()
-	s, ok := r.suggestions.m[i]
-	r.suggestions.mu.Unlock()
-	if ok {
+	if s, ok := r.suggestions.get(i); ok {
 		return s
 	}
-	s = r.suggester.Suggest(res.Domain, v)
-	r.suggestions.mu.Lock()
-	defer r.suggestions.mu.Unlock()
-	if prev, ok := r.suggestions.m[i]; ok {
-		return prev
-	}
-	if r.suggestions.m == nil {
-		r.suggestions.m = make(map[int]string)
-	}
-	r.suggestions.m[i] = s
-	return s
+	return r.suggestions.put(i, r.suggester.Suggest(res.Domain, v))
 }
 
 // suggestInvalid is the suggestion for a domain part that is not a valid
