@@ -154,19 +154,7 @@ func TestProcessSubstitution(t *testing.T) {
 func hostile(t *testing.T, dir, stdin string, args ...string) (result, int64) {
 	t.Helper()
 	peak := filepath.Join(t.TempDir(), "peak")
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "MXVERIFY_MAIN=1", "MXVERIFY_PEAK_FILE="+peak)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	r := runChild(t, dir, stdin, []string{"MXVERIFY_PEAK_FILE=" + peak}, args...)
 	b, err := os.ReadFile(peak)
 	if err != nil {
 		t.Fatalf("the child's peak memory: %v", err)

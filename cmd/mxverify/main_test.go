@@ -35,8 +35,14 @@ type result struct {
 // stdin as its standard input.
 func mxverify(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
+	return runChild(t, dir, stdin, nil, args...)
+}
+
+// runChild is mxverify with env added to the child's environment.
+func runChild(t *testing.T, dir, stdin string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "MXVERIFY_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "MXVERIFY_MAIN=1"), env...)
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
