@@ -138,6 +138,12 @@ type verdict struct {
 	disposable bool // on the disposable list, or under a name on it
 }
 
+// result is the part of the domain's result that actions and typo
+// suggestions read.
+func (v verdict) result() verify.Result {
+	return verify.Result{Domain: v.domain, Status: v.status, ImplicitMX: v.implicitMX}
+}
+
 // table holds the verdicts by domain index, for the join, which waits on
 // it for the ones still to come. It grows with domains, never with rows.
 type table struct {

@@ -105,7 +105,7 @@ func (t *rowTriage) row(ctx context.Context, r *run, i int, v verdict, a triage.
 	if v.disposable {
 		flags |= triage.FlagDisposable
 	}
-	res := verify.Result{Domain: v.domain, Status: v.status, ImplicitMX: v.implicitMX}
+	res := v.result()
 	suggestion := ""
 	if i >= 0 && triage.Eligible(res) || i < 0 && a.Problem.DomainOnly() {
 		// Suggestions weigh the list's domains by their rows.
@@ -250,7 +250,7 @@ func (v joinVerdicts) Result(domain string) (verify.Result, bool) {
 		if err != nil {
 			return verify.Result{}, false
 		}
-		return verify.Result{Domain: domain, Status: d.status, ImplicitMX: d.implicitMX}, true
+		return d.result(), true
 	}
 	return v.r.extra.get(v.ctx, domain), true
 }
@@ -273,8 +273,7 @@ func (v collectVerdicts) Result(domain string) (verify.Result, bool) {
 			return v.cur.res, true
 		}
 		if int(i) < len(v.r.verdicts.verdicts) {
-			d := v.r.verdicts.verdicts[i]
-			return verify.Result{Domain: domain, Status: d.status, ImplicitMX: d.implicitMX}, true
+			return v.r.verdicts.verdicts[i].result(), true
 		}
 		if j, ok := v.pending[int(i)]; ok {
 			return j.res, true
