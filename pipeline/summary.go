@@ -94,6 +94,49 @@ func newSummary(inputs []Input) Summary {
 	return s
 }
 
+// Zero is s with every count at zero and its other fields (inputs,
+// columns, shard) kept: where the counts of a run's parts are added up.
+func (s Summary) Zero() Summary {
+	z := newSummary(nil)
+	z.Inputs, z.HeaderRows, z.EmailColumn, z.EmailColumnNumber = s.Inputs, s.HeaderRows, s.EmailColumn, s.EmailColumnNumber
+	z.ReadAs, z.Shard, z.ExitStatus = s.ReadAs, s.Shard, s.ExitStatus
+	return z
+}
+
+// Add adds the counts of o, the summary of another part of the same run
+// (a shard), to s. The run took as long as its slowest part.
+func (s *Summary) Add(o Summary) {
+	s.Rows += o.Rows
+	s.InvalidRows += o.InvalidRows
+	s.Domains += o.Domains
+	s.Queries += o.Queries
+	s.Retries += o.Retries
+	s.CacheHits += o.CacheHits
+	s.CacheMisses += o.CacheMisses
+	s.CacheExpired += o.CacheExpired
+	s.CacheRefreshed += o.CacheRefreshed
+	s.Unconfirmed += o.Unconfirmed
+	s.Duplicates += o.Duplicates
+	s.Suggestions += o.Suggestions
+	s.RoleRows += o.RoleRows
+	s.FreeRows += o.FreeRows
+	s.DisposableRows += o.DisposableRows
+	for a, n := range o.RowsByAction {
+		s.RowsByAction[a] += n
+	}
+	for st, n := range o.DomainsByStatus {
+		s.DomainsByStatus[st] += n
+	}
+	for st, n := range o.AddressesByStatus {
+		s.AddressesByStatus[st] += n
+	}
+	s.ElapsedSeconds = max(s.ElapsedSeconds, o.ElapsedSeconds)
+	s.QueriesPerSecond = 0
+	if s.ElapsedSeconds > 0 {
+		s.QueriesPerSecond = float64(s.Queries) / s.ElapsedSeconds
+	}
+}
+
 // TempErrorShare is the fraction of resolvable domains (invalid ones
 // aside) that ended temp_error: the figure --max-temp-errors bounds.
 func (s Summary) TempErrorShare() float64 {

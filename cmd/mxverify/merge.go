@@ -23,7 +23,6 @@ import (
 	"github.com/mxverify/mxverify/io/rowio"
 	"github.com/mxverify/mxverify/io/tableio"
 	"github.com/mxverify/mxverify/pipeline"
-	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
 
@@ -219,46 +218,10 @@ func mergeSummaries(parts []*shardPart, maxTempErrors float64) pipeline.Summary 
 	if maxTempErrors < 0 {
 		maxTempErrors = parts[0].sum.Shard.MaxTempErrors
 	}
-	s := parts[0].sum
+	s := parts[0].sum.Zero()
 	s.Shard = nil
-	s.DomainsByStatus = make(map[verify.Status]int64)
-	s.AddressesByStatus = make(map[verify.Status]int64)
-	s.Rows, s.InvalidRows, s.Domains, s.Queries, s.Retries = 0, 0, 0, 0, 0
-	s.CacheHits, s.CacheMisses, s.CacheExpired, s.ElapsedSeconds = 0, 0, 0, 0
-	s.RowsByAction = make(map[triage.Action]int64)
-	s.Duplicates, s.Suggestions, s.RoleRows, s.FreeRows, s.DisposableRows = 0, 0, 0, 0, 0
-	s.CacheRefreshed, s.Unconfirmed = 0, 0
 	for _, p := range parts {
-		q := p.sum
-		s.Rows += q.Rows
-		s.InvalidRows += q.InvalidRows
-		s.Domains += q.Domains
-		s.Queries += q.Queries
-		s.Retries += q.Retries
-		s.CacheHits += q.CacheHits
-		s.CacheMisses += q.CacheMisses
-		s.CacheExpired += q.CacheExpired
-		s.ElapsedSeconds = max(s.ElapsedSeconds, q.ElapsedSeconds)
-		s.Duplicates += q.Duplicates
-		s.CacheRefreshed += q.CacheRefreshed
-		s.Unconfirmed += q.Unconfirmed
-		s.Suggestions += q.Suggestions
-		s.RoleRows += q.RoleRows
-		s.FreeRows += q.FreeRows
-		s.DisposableRows += q.DisposableRows
-		for a, n := range q.RowsByAction {
-			s.RowsByAction[a] += n
-		}
-		for st, n := range q.DomainsByStatus {
-			s.DomainsByStatus[st] += n
-		}
-		for st, n := range q.AddressesByStatus {
-			s.AddressesByStatus[st] += n
-		}
-	}
-	s.QueriesPerSecond = 0
-	if s.ElapsedSeconds > 0 {
-		s.QueriesPerSecond = float64(s.Queries) / s.ElapsedSeconds
+		s.Add(p.sum)
 	}
 	s.ExitStatus = exitOK
 	if s.TempErrorShare() > maxTempErrors {
