@@ -26,10 +26,7 @@ type byAction struct {
 
 func newByAction(main *tableio.Output, columns []string) *byAction {
 	inputs := slices.Index(columns, pipeline.ColDomain)
-	at := func(col string) int {
-		i := slices.Index(columns[inputs:], col)
-		return i
-	}
+	at := func(col string) int { return slices.Index(columns[inputs:], col) }
 	return &byAction{main: main, split: make(map[triage.Action]*tableio.Output), listed: make(map[string]bool),
 		inputs: inputs, action: at(pipeline.ColAction), address: at(pipeline.ColAddress), row: make(rowio.Row, 1)}
 }
