@@ -136,3 +136,19 @@ func TestParseValid(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseValid holds ParseValid to Parse on every cell Parse accepts.
+func FuzzParseValid(f *testing.F) {
+	for _, s := range []string{"ann@example.com", `"Ann" <mailto:Ann@Bücher.DE?x=1>`, "a@b@c.org", " x@Y.com. "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		want, err := Parse(raw)
+		if err != nil {
+			return
+		}
+		if got := ParseValid(raw, want.Domain); got != want {
+			t.Errorf("ParseValid(%q) = %+v, want %+v", raw, got, want)
+		}
+	})
+}
