@@ -25,10 +25,21 @@ type byAction struct {
 }
 
 func newByAction(main *tableio.Output, columns []string) *byAction {
-	inputs := slices.Index(columns, pipeline.ColDomain)
+	// The pipeline adds its columns after the input's, which may have an
+	// mx_domain of their own (a previous run's output read again).
+	inputs := lastIndex(columns, pipeline.ColDomain)
 	at := func(col string) int { return slices.Index(columns[inputs:], col) }
 	return &byAction{main: main, split: make(map[triage.Action]*tableio.Output), listed: make(map[string]bool),
 		inputs: inputs, action: at(pipeline.ColAction), address: at(pipeline.ColAddress), row: make(rowio.Row, 1)}
+}
+
+func lastIndex(s []string, v string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == v {
+			return i
+		}
+	}
+	return -1
 }
 
 func (b *byAction) Write(row rowio.Row) error {

@@ -217,3 +217,28 @@ func TestAddColumns(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestSplitRerun: a previous run's output read again has mx_ columns of
+// its own, stale; --split and the suppression list follow this run's.
+func TestSplitRerun(t *testing.T) {
+	t.Parallel()
+	srv := demoServer(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "list.csv", "mx_domain,email,mx_action,mx_status\n"+
+		"nullmx.mxdemo.net,x@nullmx.mxdemo.net,send,deliverable\n"+
+		"shop.mxdemo.net,ann@shop.mxdemo.net,suppress,null_mx\n")
+	r := mxverify(t, dir, "", "run", "list.csv", "--resolver", srv.Addr(), "--progress", "never", "-o", "out.csv",
+		"--split", ".", "--suppression-list", "suppress-list.csv")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for action, want := range map[string]string{"send": "ann@shop.mxdemo.net", "suppress": "x@nullmx.mxdemo.net"} {
+		got := readCSV(t, filepath.Join(dir, action+".csv"))
+		if len(got) != 2 || got[1][1] != want {
+			t.Errorf("split %s: %q, want one row of %s", action, got, want)
+		}
+	}
+	if got := readFile(t, filepath.Join(dir, "suppress-list.csv")); got != "email\r\nx@nullmx.mxdemo.net\r\n" {
+		t.Errorf("suppression list %q", got)
+	}
+}
