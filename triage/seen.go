@@ -3,7 +3,7 @@ package triage
 import (
 	"encoding/binary"
 	"hash/maphash"
-	"unsafe"
+	"reflect"
 
 	"github.com/mxverify/mxverify/verify"
 )
@@ -112,7 +112,7 @@ func (s *Seen) Bytes() int {
 	if s.shards == nil {
 		return 0
 	}
-	n := int(unsafe.Sizeof(*s.shards))
+	n := int(reflect.TypeFor[[1 << shardBits][]byte]().Size())
 	for _, r := range s.shards {
 		n += cap(r)
 	}

@@ -96,6 +96,9 @@ func (l *Lookup) walk(m *dns.Msg, cur, start string, qtype uint16) (string, bool
 				continue
 			}
 			if h.Rrtype == qtype {
+				if l.Records == nil {
+					l.Records = make([]dns.RR, 0, len(m.Answer))
+				}
 				l.Records = append(l.Records, rr)
 				l.TTL = min(l.TTL, h.Ttl)
 			} else if c, ok := rr.(*dns.CNAME); ok && cname == nil {

@@ -86,6 +86,7 @@ func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 		// One host after another, as every query of a domain: the caller
 		// decides how many domains, and so queries, are in flight.
 		xs, _ := exchanges(mx.Records)
+		in.Hosts = make([]Host, 0, len(xs))
 		for _, x := range xs {
 			in.Hosts = append(in.Hosts, r.hosts.get(ctx, r.ex, x.Host))
 		}
