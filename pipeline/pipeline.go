@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mxverify/mxverify/io/rowio"
+	"github.com/mxverify/mxverify/shard"
 	"github.com/mxverify/mxverify/triage"
 	"github.com/mxverify/mxverify/verify"
 )
@@ -26,6 +27,11 @@ const (
 	ColStatus = "mx_status"
 	ColReason = "mx_reason" // in plain words, about the address
 )
+
+// ColRow is the column a sharded run adds after all others: the row's
+// place in the input, "FILE:ROW" (the input's index from 0, the data row
+// from 1), by which mxverify merge puts the shards' rows back in order.
+const ColRow = "mx_row"
 
 // Input is one list. Open is called twice, once to collect the domains and
 // once to join the verdicts, so that no row is held in memory; an input
@@ -108,7 +114,7 @@ type Config struct {
 
 	// Shard, when enabled, limits the run to one shard's domains: only
 	// their rows are counted and written, each with its place (ColRow).
-	Shard Shard
+	Shard shard.Spec
 }
 
 func (cfg Config) now() time.Time {

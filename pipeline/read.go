@@ -108,7 +108,7 @@ func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err 
 // index, and sends a domain seen for the first time to the workers.
 func (r *run) add(ctx context.Context, addr any, todo *queue) error {
 	domain, bad := parseAddress(addr)
-	if !r.cfg.Shard.owns(domain) {
+	if !r.cfg.Shard.Owns(domain) {
 		// Typo suggestions weigh all of the list's domains by their rows,
 		// so the other shards' domains are counted, not verified.
 		if domain != "" && (bad == nil || domainInvalid(domain)) {

@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/mxverify/mxverify/io/fileio"
 	"github.com/mxverify/mxverify/pipeline"
+	"github.com/mxverify/mxverify/shard"
 )
 
 // shardOptions are the flags of a sharded run, and the shard they resolve
@@ -20,8 +20,8 @@ type shardOptions struct {
 	shardFlag string // --shard: "I/N", "off", or empty
 	shards    int    // --shards
 
-	shard     pipeline.Shard // resolved; zero for a whole run
-	shardFrom string         // where it came from, for the summary
+	shard     shard.Spec // resolved; zero for a whole run
+	shardFrom string     // where it came from, for the summary
 }
 
 func (s *shardOptions) registerShardFlags(fs *flag.FlagSet) {
@@ -51,16 +51,14 @@ func (s *shardOptions) resolveShard(getenv func(string) string) error {
 		return nil
 	case "":
 	default:
-		i, n, ok := strings.Cut(s.shardFlag, "/")
-		index, err1 := strconv.Atoi(i)
-		count, err2 := strconv.Atoi(n)
-		if !ok || err1 != nil || err2 != nil {
-			return fmt.Errorf("%w: --shard %q: want I/N, such as 0/4", errUsage, s.shardFlag)
+		sp, err := shard.Parse(s.shardFlag)
+		if err != nil {
+			return fmt.Errorf("%w: --shard %w", errUsage, err)
 		}
-		if s.shards != 0 && s.shards != count {
+		if s.shards != 0 && s.shards != sp.Count {
 			return fmt.Errorf("%w: --shard %s and --shards %d disagree", errUsage, s.shardFlag, s.shards)
 		}
-		return s.setShard(index, count, "--shard")
+		return s.setShard(sp.Index, sp.Count, "--shard")
 	}
 	for _, e := range shardEngines {
 		iv := getenv(e.index)
@@ -94,10 +92,11 @@ func (s *shardOptions) resolveShard(getenv func(string) string) error {
 }
 
 func (s *shardOptions) setShard(index, count int, from string) error {
-	if count < 1 || index < 0 || index >= count {
+	sp := shard.Spec{Index: index, Count: count}
+	if !sp.Valid() {
 		return fmt.Errorf("%w: shard %d of %d (from %s): want 0 <= index < count", errUsage, index, count, from)
 	}
-	s.shard, s.shardFrom = pipeline.Shard{Index: index, Count: count}, from
+	s.shard, s.shardFrom = sp, from
 	return nil
 }
 

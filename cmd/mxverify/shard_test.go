@@ -19,6 +19,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mxverify/mxverify/pipeline"
+	"github.com/mxverify/mxverify/shard"
 	"github.com/mxverify/mxverify/verify/dnstest"
 )
 
@@ -163,7 +164,7 @@ func testShardMerge(t *testing.T, tc shardCase) {
 			summaries = append(summaries, sum)
 		}
 		for d := range asked {
-			if want := pipeline.ShardOf(d, n); len(askedBy[d]) != 1 || askedBy[d][0] != want {
+			if want := shard.Of(d, n); len(askedBy[d]) != 1 || askedBy[d][0] != want {
 				t.Errorf("N=%d: %s asked by shards %v, want only %d", n, d, askedBy[d], want)
 			}
 		}
@@ -302,24 +303,24 @@ func TestResolveShard(t *testing.T) {
 		flag   string
 		shards int
 		env    map[string]string
-		want   pipeline.Shard
+		want   shard.Spec
 		from   string
 		err    string // part of the error; empty for none
 	}{
-		{name: "none", want: pipeline.Shard{}},
-		{name: "flag", flag: "2/5", want: pipeline.Shard{Index: 2, Count: 5}, from: "--shard"},
+		{name: "none", want: shard.Spec{}},
+		{name: "flag", flag: "2/5", want: shard.Spec{Index: 2, Count: 5}, from: "--shard"},
 		{name: "flag beats engine", flag: "0/2", env: map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"},
-			want: pipeline.Shard{Index: 0, Count: 2}, from: "--shard"},
+			want: shard.Spec{Index: 0, Count: 2}, from: "--shard"},
 		{name: "off", flag: "off", env: map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"}},
 		{name: "kubernetes", shards: 4, env: map[string]string{"JOB_COMPLETION_INDEX": "3"},
-			want: pipeline.Shard{Index: 3, Count: 4}, from: "JOB_COMPLETION_INDEX and --shards"},
+			want: shard.Spec{Index: 3, Count: 4}, from: "JOB_COMPLETION_INDEX and --shards"},
 		{name: "kubernetes without count", env: map[string]string{"JOB_COMPLETION_INDEX": "3"}, err: "JOB_COMPLETION_INDEX=3 is set but not the number of shards"},
 		{name: "aws", env: map[string]string{"AWS_BATCH_JOB_ARRAY_INDEX": "0", "AWS_BATCH_JOB_ARRAY_SIZE": "2"},
-			want: pipeline.Shard{Index: 0, Count: 2}, from: "AWS_BATCH_JOB_ARRAY_INDEX and AWS_BATCH_JOB_ARRAY_SIZE"},
+			want: shard.Spec{Index: 0, Count: 2}, from: "AWS_BATCH_JOB_ARRAY_INDEX and AWS_BATCH_JOB_ARRAY_SIZE"},
 		{name: "slurm", env: map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "3"},
-			want: pipeline.Shard{Index: 1, Count: 3}, from: "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT"},
+			want: shard.Spec{Index: 1, Count: 3}, from: "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT"},
 		{name: "slurm rerun of one task", shards: 3, env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "1"},
-			want: pipeline.Shard{Index: 2, Count: 3}, from: "SLURM_ARRAY_TASK_ID and --shards"},
+			want: shard.Spec{Index: 2, Count: 3}, from: "SLURM_ARRAY_TASK_ID and --shards"},
 		{name: "index out of range", env: map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "3"}, err: "want 0 <= index < count"},
 		{name: "not a number", env: map[string]string{"JOB_COMPLETION_INDEX": "x"}, shards: 2, err: `JOB_COMPLETION_INDEX="x" is not a shard number`},
 		{name: "bad flag", flag: "1-4", err: "want I/N"},
