@@ -1,5 +1,7 @@
 // Package shard splits one run across machines by domain, so that each
-// process verifies only its share of the list's domains.
+// process verifies only its share of the list's domains; its subpackage
+// merge joins the shards' outputs back into what the unsharded run would
+// have written.
 package shard
 
 import (
