@@ -68,7 +68,7 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Error(err.Error() + "; run 'mxverify merge --help' for usage")
 		return exitError
 	}
-	sum, err := merge.Run(ctx, merge.Config{
+	res, err := merge.Run(ctx, merge.Config{
 		Summaries:     o.summaries,
 		Out:           o.out,
 		Domains:       o.domains,
@@ -80,8 +80,8 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err == nil {
 		err = context.Cause(ctx)
 	}
-	code := exitCode(err)
-	if err == nil && sum.ExitStatus == exitTempErrors {
+	sum, code := res.Summary, exitCode(err)
+	if err == nil && res.OverBound {
 		code = exitTempErrors
 		log.Warn(fmt.Sprintf("%v: %.1f%%, above the shards' --max-temp-errors; the results are written", errTempErrors, 100*sum.TempErrorShare()))
 	}

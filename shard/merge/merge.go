@@ -38,14 +38,20 @@ type Config struct {
 	MaxTempErrors float64
 }
 
-// Run writes the whole run's outputs from its shards' and returns its
-// summary. Its ExitStatus is 2 when the temp_error share is above
-// MaxTempErrors, else 0. Nothing appears at an output's path unless every
-// one is complete.
-func Run(ctx context.Context, cfg Config) (pipeline.Summary, error) {
+// Result is what a merge tells its caller: the whole run's summary, and
+// whether its temp_error share is above the bound in force (MaxTempErrors,
+// else the shards' own), which a single run would have ended on.
+type Result struct {
+	pipeline.Summary
+	OverBound bool
+}
+
+// Run writes the whole run's outputs from its shards'. Nothing appears at
+// an output's path unless every one is complete.
+func Run(ctx context.Context, cfg Config) (Result, error) {
 	parts, err := readParts(cfg.Summaries)
 	if err != nil {
-		return pipeline.Summary{}, err
+		return Result{}, err
 	}
 	sum := mergeSummaries(parts, cfg.MaxTempErrors)
 	m := &merger{parts: parts}
@@ -79,13 +85,6 @@ func Run(ctx context.Context, cfg Config) (pipeline.Summary, error) {
 	}
 	return sum, nil
 }
-
-// The exit statuses of a run that wrote its results (see the README): the
-// merged summary carries the one the unsharded run would have ended with.
-const (
-	statusOK         = 0
-	statusTempErrors = 2
-)
 
 // shardPart is one shard's summary and the files it names.
 type shardPart struct {
@@ -170,8 +169,8 @@ func readParts(paths []string) ([]*shardPart, error) {
 }
 
 // mergeSummaries adds the shards' counts up. The run took as long as its
-// slowest shard; the exit status follows --max-temp-errors on the whole.
-func mergeSummaries(parts []*shardPart, maxTempErrors float64) pipeline.Summary {
+// slowest shard; the bound applies to the whole.
+func mergeSummaries(parts []*shardPart, maxTempErrors float64) Result {
 	if maxTempErrors < 0 {
 		maxTempErrors = parts[0].sum.Shard.MaxTempErrors
 	}
@@ -180,11 +179,7 @@ func mergeSummaries(parts []*shardPart, maxTempErrors float64) pipeline.Summary 
 	for _, p := range parts {
 		s.Add(p.sum)
 	}
-	s.ExitStatus = statusOK
-	if s.TempErrorShare() > maxTempErrors {
-		s.ExitStatus = statusTempErrors
-	}
-	return s
+	return Result{Summary: s, OverBound: s.TempErrorShare() > maxTempErrors}
 }
 
 // output is a file that appears at its path only on Commit.

@@ -254,8 +254,8 @@ func TestRunWholeRun(t *testing.T) {
 					t.Errorf("changes %q, want %q", got, wantChanges)
 				}
 			}
-			if sum.Rows != tt.wantRowsCount || sum.Shard != nil || sum.ExitStatus != 0 {
-				t.Errorf("summary: %d rows, shard %+v, exit status %d; want %d rows, no shard, 0", sum.Rows, sum.Shard, sum.ExitStatus, tt.wantRowsCount)
+			if sum.Rows != tt.wantRowsCount || sum.Shard != nil || sum.OverBound {
+				t.Errorf("summary: %d rows, shard %+v, over the bound %v; want %d rows, no shard, within", sum.Rows, sum.Shard, sum.OverBound, tt.wantRowsCount)
 			}
 		})
 	}
@@ -400,12 +400,12 @@ func TestRunTempErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		bound float64
-		want  int
+		want  bool
 	}{
-		{"the shards' bound", -1, statusOK},
-		{"a lower bound", 0.4, statusTempErrors},
-		{"no temp_error allowed", 0, statusTempErrors},
-		{"all allowed", 1, statusOK},
+		{"the shards' bound", -1, false},
+		{"a lower bound", 0.4, true},
+		{"no temp_error allowed", 0, true},
+		{"all allowed", 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -415,8 +415,8 @@ func TestRunTempErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.ExitStatus != tt.want {
-				t.Errorf("exit status %d at a share of %.2f, want %d", sum.ExitStatus, sum.TempErrorShare(), tt.want)
+			if sum.OverBound != tt.want {
+				t.Errorf("over the bound: %v at a share of %.2f, want %v", sum.OverBound, sum.TempErrorShare(), tt.want)
 			}
 			// The results are written either way.
 			if _, err := os.Stat(out); err != nil {
