@@ -147,7 +147,17 @@ func lookupHost(ctx context.Context, ex Exchanger, name string) Host {
 		// the TTL of the domain's result.
 		return Host{Name: name, Outcome: NoName, Reason: "exchange is an IP address, not a host name", TTL: math.MaxUint32}
 	}
-	return combineHost(name, resolve(ctx, ex, name, dns.TypeA), resolve(ctx, ex, name, dns.TypeAAAA))
+	// Side by side: the two questions leave in one batch and their
+	// answers come back together.
+	var aaaa Lookup
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		aaaa = resolve(ctx, ex, name, dns.TypeAAAA)
+	}()
+	a := resolve(ctx, ex, name, dns.TypeA)
+	<-done
+	return combineHost(name, a, aaaa)
 }
 
 func combineHost(name string, a, aaaa Lookup) Host {
