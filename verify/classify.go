@@ -79,13 +79,13 @@ func classifyNoMX(res Result, mx Lookup, h *Host, alias string) Result {
 
 // findHost is the lookup of the exchange name. An MX set names a few
 // hosts: a scan beats building a map per domain.
-func findHost(hosts []Host, name string) Host {
-	for _, h := range hosts {
-		if h.Name == name {
-			return h
+func findHost(hosts []Host, name string) *Host {
+	for i := range hosts {
+		if hosts[i].Name == name {
+			return &hosts[i]
 		}
 	}
-	return Host{}
+	return nil
 }
 
 // exchanges reads an MX set: each exchange once, at its best preference
@@ -135,16 +135,17 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 	slices.SortFunc(xs, func(a, b Exchange) int {
 		return cmp.Or(cmp.Compare(a.Preference, b.Preference), strings.Compare(a.Host, b.Host))
 	})
-	// The hosts by what they are worth to a sender, best first.
-	var direct, aliased, failed, dead []Host
+	// The hosts by what they are worth to a sender, best first; pointers,
+	// as a Host is large and most domains are classified in this loop.
+	var direct, aliased, failed, dead []*Host
 	for i, x := range xs {
 		xs[i].Role = RoleBackup
 		if x.Preference == xs[0].Preference {
 			xs[i].Role = RolePrimary
 		}
 		h := findHost(hosts, x.Host)
-		if h.Name == "" {
-			h = Host{Name: x.Host, Outcome: Failed, Reason: "not looked up"}
+		if h == nil {
+			h = &Host{Name: x.Host, Outcome: Failed, Reason: "not looked up"}
 		}
 		xs[i].Addresses, xs[i].CNAME = h.Addresses, h.CNAME
 		switch {
@@ -204,7 +205,7 @@ func classifyExchanges(res Result, mx Lookup, hosts []Host, alias string) Result
 	return res
 }
 
-func describeAliases(hs []Host) string {
+func describeAliases(hs []*Host) string {
 	parts := make([]string, 0, len(hs))
 	for _, h := range hs {
 		parts = append(parts, h.Name+" → "+h.CNAME)
@@ -212,12 +213,12 @@ func describeAliases(hs []Host) string {
 	return "exchange is an alias (CNAME): " + strings.Join(parts, ", ")
 }
 
-func describeDead(h Host) string {
+func describeDead(h *Host) string {
 	switch {
 	case h.Reason != "":
 		return h.Name + ": " + h.Reason
 	case len(h.Addresses) > 0:
-		return fmt.Sprintf("%s has only non-public addresses (%s)", h.Name, joinAddrs(&h))
+		return fmt.Sprintf("%s has only non-public addresses (%s)", h.Name, joinAddrs(h))
 	case h.Outcome == NoName:
 		return h.Name + " does not exist"
 	}
@@ -232,7 +233,7 @@ func joinAddrs(h *Host) string {
 	return strings.Join(s, ", ")
 }
 
-func minTTL(ttl uint32, hs []Host) uint32 {
+func minTTL(ttl uint32, hs []*Host) uint32 {
 	for _, h := range hs {
 		ttl = min(ttl, h.TTL)
 	}
