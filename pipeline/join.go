@@ -109,8 +109,7 @@ func (r *run) joinInput(ctx context.Context, i int, in Input, w rowio.Writer, t 
 			return fmt.Errorf("%s: %w", in.Name(), err)
 		} else {
 			// The first pass found the address valid.
-			cell, _ := rows.Value(r.col).(string)
-			a = triage.ParseValid(cell, v.domain)
+			a = triage.ParseValid(rows.Text(r.col), v.domain)
 		}
 		vals, err := t.row(ctx, r, i, v, a)
 		if err != nil {

@@ -123,6 +123,16 @@ func (c *Copier) Value(i int) any {
 	return nil
 }
 
+// Text is Value for a text cell, without boxing it in an interface (an
+// allocation a row): "" when value i is not text.
+func (c *Copier) Text(i int) string {
+	if c.raw != nil {
+		return c.rr.RawField(c.raw, i)
+	}
+	s, _ := c.Value(i).(string)
+	return s
+}
+
 // Write writes the row last read, with extra after its values.
 func (c *Copier) Write(extra ...string) error {
 	if c.raw != nil {

@@ -191,6 +191,10 @@ func TestCopierCSV(t *testing.T) {
 			if row != nil {
 				decoded = append(decoded, i)
 			}
+			// Raw or decoded, the email cell reads the same.
+			if got, want := c.Text(0), []string{"a@x.example", "b@y.example", " c@z.example", "d@x.example"}[i]; got != want {
+				t.Errorf("row %d: Text(0) = %q, want %q", i, got, want)
+			}
 			if err := c.Write(extra...); err != nil {
 				t.Fatal(err)
 			}
