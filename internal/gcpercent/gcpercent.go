@@ -18,7 +18,7 @@ const headroom = 128 << 20
 
 // Follow sets the GC percent from the live heap, every half second, until
 // stop is called: 100 up to 128 MiB live, then 128 MiB of headroom, and no
-// less than 50%. A soft memory limit (debug.SetMemoryLimit) would bound the
+// less than 40%. A soft memory limit (debug.SetMemoryLimit) would bound the
 // heap as well, but near the limit the runtime returns memory to the OS and
 // collects far more often. GOGC, when set, is the user's choice and is left
 // alone.
@@ -44,7 +44,7 @@ func Follow() (stop func()) {
 			}
 			percent := 100
 			if live := sample[0].Value.Uint64(); live > headroom {
-				percent = max(50, int(100*headroom/live))
+				percent = max(40, int(100*headroom/live))
 			}
 			if percent != last {
 				debug.SetGCPercent(percent)
