@@ -102,7 +102,7 @@ func exchanges(rrs []dns.RR) (xs []Exchange, nulls []uint16) {
 			nulls = append(nulls, r.Preference)
 			continue
 		}
-		name := hostName(r.Mx)
+		name := FoldName(r.Mx)
 		// MX sets are small: a scan finds duplicates without a map.
 		if i := slices.IndexFunc(xs, func(x Exchange) bool { return x.Host == name }); i >= 0 {
 			xs[i].Preference = min(xs[i].Preference, r.Preference)

@@ -63,7 +63,7 @@ type HostStore interface {
 
 // hostCache resolves each mail host once while its TTL lasts: a provider's
 // host may serve most of a list, and asking for it per domain would
-// multiply the queries many times over. Names are hostName's form.
+// multiply the queries many times over. Names are in FoldName's form.
 type hostCache struct {
 	mu      sync.Mutex
 	entries map[string]hostEntry

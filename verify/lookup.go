@@ -113,10 +113,10 @@ func (l *Lookup) walk(m *dns.Msg, cur, start string, qtype uint16) (string, bool
 			return cur, false, nil
 		}
 		l.TTL = min(l.TTL, cname.Hdr.Ttl)
-		target := hostName(cname.Target)
+		target := FoldName(cname.Target)
 		// The chain is at most MaxAliasHops long: a scan is cheaper than
 		// a map per question, and most questions meet no alias at all.
-		loop := target == hostName(start) || slices.Contains(l.Chain, target)
+		loop := target == FoldName(start) || slices.Contains(l.Chain, target)
 		l.Chain = append(l.Chain, target)
 		if loop {
 			return "", false, fmt.Errorf("%w: %s", ErrAliasLoop, strings.Join(l.Chain, " → "))
@@ -162,8 +162,9 @@ func authoritySOA(m *dns.Msg) *dns.SOA {
 	return nil
 }
 
-// hostName is the form every name takes in results, caches and
-// comparisons: lower case, without the trailing dot.
-func hostName(name string) string {
+// FoldName is the form every name takes in results, caches and
+// comparisons: lower case, without the trailing dot. The cache keys its
+// entries by it too.
+func FoldName(name string) string {
 	return strings.ToLower(strings.TrimSuffix(name, "."))
 }

@@ -356,7 +356,7 @@ func checkFormat(path string, v []byte) error {
 // key is the stored form of a name: lower case, no trailing dot, as
 // verify already gives them; anything else could never be looked up.
 func key(name string) (string, bool) {
-	k := strings.ToLower(strings.TrimSuffix(name, "."))
+	k := verify.FoldName(name)
 	return k, k != "" && len(k) <= bolt.MaxKeySize
 }
 
