@@ -10,8 +10,6 @@ type domainIndex struct{ m map[string]int32 }
 
 func newDomainIndex() *domainIndex { return &domainIndex{m: make(map[string]int32)} }
 
-func (x *domainIndex) len() int { return len(x.m) }
-
 // add returns domain's index. A domain not seen before gets the next one,
 // and key is the index's copy of it: the parsed domain may point into a
 // whole record.

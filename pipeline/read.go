@@ -56,7 +56,7 @@ func (r *run) readInput(ctx context.Context, i int, in Input, todo *queue) (err 
 	}
 	cols := rd.Columns()
 	var sample []rowio.Row
-	col := r.col
+	var col int // the email column in this input's rows
 	if i == 0 {
 		if r.col, sample, err = findColumn(rd, in.Name(), r.cfg.Column); err != nil {
 			return err
