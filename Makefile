@@ -20,7 +20,7 @@ DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 # the dev machines); elsewhere, plainly.
 ISOLATE := $(shell unshare -n sh -c 'ip link set lo up' 2>/dev/null && echo "unshare -n sh -c 'ip link set lo up && exec \"\$$0\" \"\$$@\"'")
 
-.PHONY: all build install dist demo test test-deps check vet fmtcheck bench bench-compare clean
+.PHONY: all build install dist demo test test-deps check vet fmtcheck lint bench bench-compare clean
 
 all: build
 
@@ -116,7 +116,13 @@ vet:
 fmtcheck:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 
-check: fmtcheck vet
+# staticcheck at a pinned version, built by the go command itself: #15
+# asks for it to stay clean.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+check: fmtcheck vet lint
 
 bench:
 	bash benchmarks/bench.sh
