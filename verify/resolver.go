@@ -83,7 +83,7 @@ func (r *Resolver) Verify(ctx context.Context, domain string) Result {
 		h := r.hosts.get(ctx, r.ex, name)
 		in.Implicit = &h
 	case Found:
-		// One host after another, as every query of a domain: the caller
+		// One host after another (a host's A and AAAA go together): the caller
 		// decides how many domains, and so queries, are in flight.
 		xs, _ := exchanges(mx.Records)
 		in.Hosts = make([]Host, 0, len(xs))
