@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"math/bits"
 	"slices"
 )
 
@@ -71,13 +72,13 @@ type deleteIndex struct {
 	words []string
 	// keys holds hash<<32 | word number, sorted: 8 bytes a variant.
 	keys []uint64
-	// filter has a bit set for each hash in keys (its low filterBits
-	// bits): most of a query's variants are in no word, and a bit test
-	// turns them away before a binary search.
+	// filter has a bit set for each hash in keys (its bits under mask):
+	// most of a query's variants are in no word, and a bit test turns
+	// them away before a binary search. It has eight bits or more a key,
+	// so that a list's thousands of words do not fill it.
 	filter []uint64
+	mask   uint32
 }
-
-const filterBits = 20
 
 func newDeleteIndex(words []string) *deleteIndex {
 	x := &deleteIndex{words: words}
@@ -93,9 +94,10 @@ func newDeleteIndex(words []string) *deleteIndex {
 	slices.Sort(x.keys)
 	x.keys = slices.Compact(x.keys) // a word's repeated letters give repeated variants
 	x.keys = slices.Clip(x.keys)
-	x.filter = make([]uint64, 1<<filterBits/64)
+	size := max(1<<20, 1<<bits.Len(uint(8*len(x.keys))))
+	x.filter, x.mask = make([]uint64, size/64), uint32(size-1)
 	for _, k := range x.keys {
-		b := uint32(k>>32) & (1<<filterBits - 1)
+		b := uint32(k>>32) & x.mask
 		x.filter[b/64] |= 1 << (b % 64)
 	}
 	return x
@@ -110,7 +112,7 @@ func (x *deleteIndex) near(q string, limit int, fn func(w string, dist int)) {
 	var seenBuf [32]uint32
 	seen := seenBuf[:0]
 	eachVariant(q, limit, func(h uint32) {
-		if b := h & (1<<filterBits - 1); x.filter[b/64]&(1<<(b%64)) == 0 {
+		if b := h & x.mask; x.filter[b/64]&(1<<(b%64)) == 0 {
 			return
 		}
 		lo, _ := slices.BinarySearch(x.keys, uint64(h)<<32)

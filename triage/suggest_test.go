@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"cmp"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -320,11 +321,9 @@ func BenchmarkSuggestList(b *testing.B) {
 		}
 		counts[string(name)+".com"] = 50 + r.IntN(5000)
 	}
-	typo := ""
-	for d := range counts {
-		typo = d[:2] + d[3:len(d)-1] + "n" // a letter left out and .con
-		break
-	}
+	// The same typo every run: the longest name, first by order.
+	names := slices.SortedFunc(maps.Keys(counts), func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	typo := names[0][:2] + names[0][3:len(names[0])-1] + "n" // a letter left out and .con
 	s := NewSuggester().WithList(maps.All(counts))
 	w := newWorld(typo + "=nxdomain")
 	w.rows = counts
