@@ -134,37 +134,50 @@ func (x *deleteIndex) near(q string, limit int, fn func(w string, dist int)) {
 }
 
 // eachVariant calls fn with the hash of s and of every string made by
-// deleting one, and (k ≥ 2) two, of its bytes. Nothing is allocated: the
-// hash skips the deleted positions.
+// deleting one, and (k ≥ 2) two, of its bytes. The hash is polynomial,
+// so each variant's comes from s's prefix hashes in a few operations
+// rather than a pass over the string; nothing is allocated. s is at most
+// maxName bytes.
 func eachVariant(s string, k int, fn func(uint32)) {
-	fn(hashSkip(s, -1, -1))
+	const base = 16777619
+	n := len(s)
+	if n > maxName {
+		return
+	}
+	// pre[i] is the hash of s[:i], pow[e] is base^e: the hash of s[a:c]
+	// is pre[c] - pre[a]*pow[c-a], all modulo 2^32.
+	var pre, pow [maxName + 1]uint32
+	pow[0] = 1
+	for i := range n {
+		pre[i+1] = pre[i]*base + uint32(s[i])
+		pow[i+1] = pow[i] * base
+	}
+	span := func(a, c int) uint32 { return pre[c] - pre[a]*pow[c-a] }
+	fn(mix(pre[n]))
 	if k < 1 {
 		return
 	}
-	for i := range len(s) {
-		fn(hashSkip(s, i, -1))
+	for i := range n {
+		// s without s[i]: s[:i], then s[i+1:].
+		fn(mix(pre[i]*pow[n-1-i] + span(i+1, n)))
 		if k < 2 {
 			continue
 		}
-		for j := i + 1; j < len(s); j++ {
-			fn(hashSkip(s, i, j))
+		for j := i + 1; j < n; j++ {
+			// s without s[i] and s[j].
+			fn(mix(pre[i]*pow[n-2-i] + span(i+1, j)*pow[n-1-j] + span(j+1, n)))
 		}
 	}
 }
 
-// hashSkip is 32-bit FNV-1a of s without the bytes at i and j.
-func hashSkip(s string, i, j int) uint32 {
-	const (
-		offset = 2166136261
-		prime  = 16777619
-	)
-	h := uint32(offset)
-	for n := 0; n < len(s); n++ {
-		if n == i || n == j {
-			continue
-		}
-		h ^= uint32(s[n])
-		h *= prime
-	}
+// mix spreads a polynomial hash's bits (murmur3's finaliser): its low
+// bits pick the filter's bit, and unmixed they depend on few of the
+// string's. It is a bijection, so equal strings still hash equal.
+func mix(h uint32) uint32 {
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
 	return h
 }

@@ -153,3 +153,29 @@ func TestDeleteIndexMatchesScan(t *testing.T) {
 		}
 	}
 }
+
+// Each deletion variant hashes as the string it is, so the index and a
+// query meet on equal strings however each was reached.
+func TestEachVariantHashesTheString(t *testing.T) {
+	hash := func(s string) (h uint32) {
+		eachVariant(s, 0, func(v uint32) { h = v })
+		return h
+	}
+	for _, s := range []string{"", "a", "ab", "gmail.com", "gmial.com", "a-much-longer-name.example.co.uk"} {
+		want := []uint32{hash(s)}
+		for i := range len(s) {
+			want = append(want, hash(s[:i]+s[i+1:]))
+			for j := i + 1; j < len(s); j++ {
+				want = append(want, hash(s[:i]+s[i+1:j]+s[j+1:]))
+			}
+		}
+		var got []uint32
+		eachVariant(s, 2, func(h uint32) { got = append(got, h) })
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: variants hash %v, their strings %v", s, got, want)
+		}
+	}
+	if hash("gmail.com") == hash("gmial.com") || hash("ab") == hash("ba") {
+		t.Error("different strings hash equal")
+	}
+}
