@@ -261,12 +261,13 @@ func (r *run) resolve(ctx context.Context, todo *queue, results chan<- job) {
 			return
 		}
 		j := job{index: int(t.index), domain: t.domain}
-		if t.prior != nil {
-			j.cached = t.prior.cached
+		if p := t.prior; p != nil {
+			j.cached = p.cached
+			if p.known != nil {
+				j.known, j.res = true, *p.known
+			}
 		}
-		if t.prior != nil && t.prior.known != nil {
-			j.known, j.res = true, *t.prior.known
-		} else {
+		if !j.known {
 			j.res = r.cfg.Verifier.Verify(ctx, j.domain)
 		}
 		select {

@@ -328,7 +328,7 @@ func execute(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.
 	if errors.As(context.Cause(ctx), &down) {
 		err = down
 	}
-	if down != nil || errors.As(err, &down) {
+	if errors.As(err, &down) {
 		// What this run learnt cannot be told from what the outage made
 		// up: keep the cache as it was.
 		err = fmt.Errorf("%w; stopped with no output written", err)
